@@ -1,0 +1,73 @@
+"""activitysmith-jupyter: long notebook work as iOS Live Activities and push notifications.
+
+Importing this package stays light: IPython, ipywidgets and tqdm load only when the names that need
+them are used (``%load_ext activitysmith_jupyter``, ``Composer``, ``activitysmith_jupyter.tqdm``).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+# public name -> module that defines it (imported on first use)
+_LAZY: dict[str, str] = {
+    "ActivitySmith": "client",
+    "AsyncActivitySmith": "client",
+    "default_client": "client",
+    "content_state": "payloads",
+    "metric": "payloads",
+    "action": "payloads",
+    "alert_icon": "payloads",
+    "alert_badge": "payloads",
+    "validate": "payloads",
+    "ActivitySmithError": "errors",
+    "PayloadError": "errors",
+    "APIError": "errors",
+    "APIConnectionError": "errors",
+    "APITimeoutError": "errors",
+    "Simulator": "simulator",
+    "Dispatcher": "dispatch",
+    "dispatcher_for": "dispatch",
+    "current_activity": "activity",
+    "Composer": "widgets",
+}
+
+__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'activitysmith_jupyter' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext activitysmith_jupyter`: register the magics (idempotent)."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """`%unload_ext activitysmith_jupyter`."""
+    from .magics import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
+if TYPE_CHECKING:  # pragma: no cover - names for type checkers and IDEs
+    from .activity import current_activity
+    from .client import ActivitySmith, AsyncActivitySmith, default_client
+    from .dispatch import Dispatcher, dispatcher_for
+    from .errors import APIConnectionError, APIError, APITimeoutError, ActivitySmithError, PayloadError
+    from .payloads import action, alert_badge, alert_icon, content_state, metric, validate
+    from .simulator import Simulator
+    from .widgets import Composer

@@ -1,0 +1,55 @@
+"""Shared fixtures: a fresh simulator per test, clients on it, and a real loopback server."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from activitysmith_jupyter.clock import FakeClock
+
+
+@pytest.fixture(autouse=True)
+def _no_real_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see a real key or base URL from the developer's environment."""
+    monkeypatch.delenv("ACTIVITYSMITH_API_KEY", raising=False)
+    monkeypatch.delenv("ACTIVITYSMITH_BASE_URL", raising=False)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sim(clock: FakeClock):
+    from activitysmith_jupyter.simulator import Simulator
+
+    return Simulator(clock=clock)
+
+
+@pytest.fixture
+def client(sim) -> Iterator:
+    from activitysmith_jupyter.client import ActivitySmith
+
+    with ActivitySmith(transport=sim.transport()) as c:
+        yield c
+
+
+@pytest.fixture
+async def aclient(sim):
+    from activitysmith_jupyter.client import AsyncActivitySmith
+
+    async with AsyncActivitySmith(transport=sim.transport()) as c:
+        yield c
+
+
+@pytest.fixture
+def server(sim) -> Iterator:
+    """The same simulator behind a real HTTP server on 127.0.0.1; `server.url` is the base URL."""
+    with sim.serve() as srv:
+        yield srv
