@@ -15,20 +15,30 @@ _LAZY: dict[str, str] = {
     "ActivitySmith": "client",
     "AsyncActivitySmith": "client",
     "default_client": "client",
+    "set_default_client": "client",
+    "APIObject": "responses",
     "content_state": "payloads",
     "metric": "payloads",
     "action": "payloads",
     "alert_icon": "payloads",
     "alert_badge": "payloads",
     "validate": "payloads",
+    "build_request": "payloads",
+    "prepare": "payloads",
+    "Problem": "payloads",
     "ActivitySmithError": "errors",
     "PayloadError": "errors",
     "APIError": "errors",
     "APIConnectionError": "errors",
     "APITimeoutError": "errors",
+    "RateLimitError": "errors",
+    "LiveActivityLimitError": "errors",
     "Simulator": "simulator",
+    "SimulatorServer": "simulator",
+    "shared_simulator": "simulator",
     "Dispatcher": "dispatch",
     "dispatcher_for": "dispatch",
+    "UpdatePolicy": "policy",
     "current_activity": "activity",
     "Composer": "widgets",
 }
@@ -67,6 +77,7 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers and IDEs
     from .activity import current_activity
     from .client import ActivitySmith, AsyncActivitySmith, default_client
     from .dispatch import Dispatcher, dispatcher_for
+    from .policy import UpdatePolicy
     from .errors import APIConnectionError, APIError, APITimeoutError, ActivitySmithError, PayloadError
     from .payloads import action, alert_badge, alert_icon, content_state, metric, validate
     from .simulator import Simulator

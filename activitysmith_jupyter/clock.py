@@ -23,9 +23,9 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    time = staticmethod(time.time)
     monotonic = staticmethod(time.monotonic)
     sleep = staticmethod(time.sleep)
+    time = staticmethod(time.time)  # last: this name shadows the module inside the class body
 
     @staticmethod
     def wait(event: threading.Event, timeout: float | None) -> bool:

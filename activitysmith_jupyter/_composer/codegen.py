@@ -1,0 +1,46 @@
+"""Copy-pasteable Python that makes the Composer's call with this package (pure; no widgets).
+
+The snippet never contains the API key: `ActivitySmith()` reads ACTIVITYSMITH_API_KEY from the
+environment (and falls back to the embedded simulator when it is not set).
+"""
+from __future__ import annotations
+
+import pprint
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["python_snippet"]
+
+_CALLS = {
+    "push": ("client.notifications.send(", "response.notification_id"),
+    "replace": ("client.notifications.replace(", "response.notification_id"),
+    "start": ("client.live_activities.start(", "response.activity_id"),
+    "update": ("client.live_activities.update(", "response.activity_id"),
+    "end": ("client.live_activities.end(", "response.activity_id"),
+    "stream": ("client.live_activities.stream(", "response.operation"),
+    "end_stream": ("client.live_activities.end_stream(", "response.operation"),
+}
+
+
+def _literal(value: Any, indent: int) -> str:
+    text = pprint.pformat(value, indent=1, width=88 - indent, sort_dicts=False)
+    return text.replace("\n", "\n" + " " * indent)
+
+
+def python_snippet(endpoint: str, body: Mapping[str, Any], *, key: str | None = None) -> str:
+    """Python source that sends ``body`` to ``endpoint`` (``key`` = stream key / notification id)."""
+    call, result = _CALLS[endpoint]
+    args = []
+    if endpoint in ("stream", "end_stream", "replace"):
+        args.append(repr(key or ""))
+    args.append(_literal(dict(body), 4))
+    lines = [
+        "from activitysmith_jupyter import ActivitySmith",
+        "",
+        "client = ActivitySmith()  # key from ACTIVITYSMITH_API_KEY (unset: embedded simulator)",
+        f"response = {call}",
+        *(f"    {arg}," for arg in args),
+        ")",
+        f"print({result})",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,403 @@
+"""`ActivitySmith` and `AsyncActivitySmith`: thin httpx twins over the shared decisions in `_requests`.
+
+Without an API key (argument or ``ACTIVITYSMITH_API_KEY``) a client talks to the process-wide embedded
+simulator through an in-process transport, so nothing leaves the machine.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from . import _requests as rq
+from . import payloads
+from ._retry import DEFAULT_MAX_RETRIES
+from ._settings import USER_AGENT, Settings, mask_key, resolve_settings
+from .clock import SYSTEM_CLOCK, Clock, SystemClock
+from .responses import APIObject
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ActivitySmith",
+    "AsyncActivitySmith",
+    "default_client",
+    "set_default_client",
+]
+
+logger = logging.getLogger("activitysmith_jupyter")
+
+DEFAULT_TIMEOUT = 10.0
+
+TYPE_SEGMENTED_PROGRESS = "segmented_progress"
+TYPE_PROGRESS = "progress"
+TYPE_METRICS = "metrics"
+TYPE_STATS = "stats"
+TYPE_ALERT = "alert"
+TYPE_TIMER = "timer"
+TYPE_VALUE = "value"
+
+
+# ------------------------------------------------------------------------------ shared set-up
+
+
+class _Base:
+    """Settings, headers and repr shared by both clients (no I/O)."""
+
+    _settings: Settings
+
+    def _setup(self, api_key: str | None, base_url: str | None, timeout: Any, max_retries: int,
+               transport: Any, clock: Clock | None, rng: Callable[[], float] | None) -> Any:
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError("max_retries must be an int >= 0")
+        self._settings = resolve_settings(api_key, base_url, has_transport=transport is not None)
+        self.simulator: Any = None
+        if self._settings.embedded:
+            from .simulator import shared_simulator  # only now: the simulator is not needed with a key
+
+            self.simulator = shared_simulator()
+            transport = self.simulator.transport()
+        elif transport is not None:
+            self.simulator = getattr(transport, "simulator", None)
+        self.max_retries = max_retries
+        self.timeout = timeout
+        # Default time source: the simulator's clock when talking to one (a test's FakeClock), else real time.
+        self._clock: Clock = clock or getattr(self.simulator, "clock", None) or SYSTEM_CLOCK
+        self._rng = rng or random.random
+        self._base = self._settings.base_url
+        self._headers = {
+            "Authorization": f"Bearer {self._settings.bearer}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        return transport
+
+    @property
+    def mode(self) -> str:
+        """"simulator" when requests go to a Simulator, else "live"."""
+        return "simulator" if self.simulator is not None else "live"
+
+    @property
+    def base_url(self) -> str:
+        return self._base
+
+    @property
+    def api_key_hint(self) -> str | None:
+        """A masked form of the key, safe to display."""
+        return mask_key(self._settings.api_key)
+
+    def _log_retry(self, prepared: rq.PreparedRequest, step: rq.Retry, attempt: int) -> None:
+        logger.info("retrying %s %s after %s in %.2f s (retry %d of %d)", prepared.method, prepared.path,
+                    step.reason, step.delay, attempt + 1, self.max_retries)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(mode={self.mode!r}, base_url={self._base!r}, "
+                f"api_key={mask_key(self._settings.api_key)!r})")
+
+
+def _httpx_kwargs(base: _Base, timeout: Any, transport: Any) -> dict[str, Any]:
+    return {"headers": base._headers, "timeout": timeout, "transport": transport, "follow_redirects": False}
+
+
+# ------------------------------------------------------------------------------------- sync
+
+
+class ActivitySmith(_Base):
+    """Synchronous ActivitySmith client (same call shapes as the official SDK 1.14.0).
+
+    ``api_key``: argument > ``ACTIVITYSMITH_API_KEY`` > none => the embedded simulator.
+    ``base_url``: argument > ``ACTIVITYSMITH_BASE_URL`` > https://activitysmith.com/api.
+    ``transport``: any httpx transport (e.g. ``Simulator().transport()``); ``clock``: where retries sleep
+    (default: the simulator's clock when talking to a simulator, else the system clock).
+    ``rng``: jitter source for the retry backoff (``random.random``).
+    """
+
+    def __init__(self, api_key: str | None = None, *, base_url: str | None = None,
+                 timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
+                 transport: httpx.BaseTransport | None = None, clock: Clock | None = None,
+                 rng: Callable[[], float] | None = None) -> None:
+        transport = self._setup(api_key, base_url, timeout, max_retries, transport, clock, rng)
+        self._http = httpx.Client(**_httpx_kwargs(self, timeout, transport))
+        self.notifications = Notifications(self)
+        self.live_activities = LiveActivities(self)
+        self.metrics = Metrics(self)
+
+    def badge_count(self, value: int, *, channels: Any = None) -> APIObject:
+        """Set the App Icon Badge Count (0 clears it); `channels` list or comma string."""
+        return self._execute(rq.build_badge(value, channels=channels))
+
+    def _execute(self, prepared: rq.PreparedRequest) -> APIObject:
+        request = self._http.build_request(prepared.method, self._base + prepared.path, content=prepared.content)
+        attempt = 0
+        while True:
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as exc:
+                step = rq.after_failure(prepared, exc, attempt=attempt, max_retries=self.max_retries,
+                                        now=self._clock.time(), rng=self._rng)
+            else:
+                step = rq.after_response(prepared, response.status_code, response.headers, response.content,
+                                         attempt=attempt, max_retries=self.max_retries,
+                                         now=self._clock.time(), rng=self._rng)
+            if not isinstance(step, rq.Retry):
+                return step
+            self._log_retry(prepared, step, attempt)
+            self._clock.sleep(step.delay)
+            attempt += 1
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ActivitySmith:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class Notifications:
+    """Push notifications: `send` and `replace` (plus the SDK's generated-style aliases)."""
+
+    def __init__(self, client: ActivitySmith) -> None:
+        self._client = client
+
+    def send(self, request: Any = None, **fields: Any) -> APIObject:
+        return self._client._execute(rq.build_push(request, fields))
+
+    def send_push_notification(self, push_notification_request: Any = None, **fields: Any) -> APIObject:
+        return self.send(push_notification_request, **fields)
+
+    def replace(self, notification_id: str, request: Any = None, **fields: Any) -> APIObject:
+        return self._client._execute(rq.build_replace(notification_id, request, fields))
+
+    def replace_push_notification(self, notification_id: str, push_notification_replace_request: Any = None,
+                                  **fields: Any) -> APIObject:
+        return self.replace(notification_id, push_notification_replace_request, **fields)
+
+
+class _LiveActivityHelpers:
+    TYPE_SEGMENTED_PROGRESS = TYPE_SEGMENTED_PROGRESS
+    TYPE_PROGRESS = TYPE_PROGRESS
+    TYPE_METRICS = TYPE_METRICS
+    TYPE_STATS = TYPE_STATS
+    TYPE_ALERT = TYPE_ALERT
+    TYPE_TIMER = TYPE_TIMER
+    TYPE_VALUE = TYPE_VALUE
+
+    metric = staticmethod(payloads.metric)
+    alert_icon = staticmethod(payloads.alert_icon)
+    alert_badge = staticmethod(payloads.alert_badge)
+    action = staticmethod(payloads.action)
+    content_state = staticmethod(payloads.content_state)
+
+
+class LiveActivities(_LiveActivityHelpers):
+    """Live Activities: managed streams (`stream`/`end_stream`) and the legacy start/update/end."""
+
+    def __init__(self, client: ActivitySmith) -> None:
+        self._client = client
+
+    def stream(self, stream_key: str, request: Any = None, **fields: Any) -> APIObject:
+        return self._client._execute(rq.build_stream(stream_key, request, fields))
+
+    def end_stream(self, stream_key: str, request: Any = None, **fields: Any) -> APIObject:
+        return self._client._execute(rq.build_end_stream(stream_key, request, fields))
+
+    def start(self, request: Any = None, **fields: Any) -> APIObject:
+        return self._client._execute(rq.build_start(request, fields))
+
+    def update(self, request: Any = None, **fields: Any) -> APIObject:
+        return self._client._execute(rq.build_update(request, fields))
+
+    def end(self, request: Any = None, **fields: Any) -> APIObject:
+        return self._client._execute(rq.build_end(request, fields))
+
+    # the official SDK's backward-compatible aliases
+    def reconcile_live_activity_stream(self, stream_key: str, live_activity_stream_request: Any = None,
+                                       **fields: Any) -> APIObject:
+        return self.stream(stream_key, live_activity_stream_request, **fields)
+
+    def end_live_activity_stream(self, stream_key: str, live_activity_stream_delete_request: Any = None,
+                                 **fields: Any) -> APIObject:
+        return self.end_stream(stream_key, live_activity_stream_delete_request, **fields)
+
+    def start_live_activity(self, live_activity_start_request: Any = None, **fields: Any) -> APIObject:
+        return self.start(live_activity_start_request, **fields)
+
+    def update_live_activity(self, live_activity_update_request: Any = None, **fields: Any) -> APIObject:
+        return self.update(live_activity_update_request, **fields)
+
+    def end_live_activity(self, live_activity_end_request: Any = None, **fields: Any) -> APIObject:
+        return self.end(live_activity_end_request, **fields)
+
+
+class Metrics:
+    """Lock Screen widget metrics."""
+
+    def __init__(self, client: ActivitySmith) -> None:
+        self._client = client
+
+    def update(self, key: str, value_or_request: Any, timestamp: Any = None) -> APIObject:
+        return self._client._execute(rq.build_metric(key, value_or_request, timestamp))
+
+    def update_metric_value(self, key: str, metric_value_update_request: Any) -> APIObject:
+        return self.update(key, metric_value_update_request)
+
+
+# ------------------------------------------------------------------------------------ async
+
+
+class AsyncActivitySmith(_Base):
+    """The asyncio/anyio twin of `ActivitySmith`: same arguments, awaitable calls, `aclose()`."""
+
+    def __init__(self, api_key: str | None = None, *, base_url: str | None = None,
+                 timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
+                 transport: httpx.AsyncBaseTransport | None = None, clock: Clock | None = None,
+                 rng: Callable[[], float] | None = None) -> None:
+        transport = self._setup(api_key, base_url, timeout, max_retries, transport, clock, rng)
+        self._http = httpx.AsyncClient(**_httpx_kwargs(self, timeout, transport))
+        self.notifications = AsyncNotifications(self)
+        self.live_activities = AsyncLiveActivities(self)
+        self.metrics = AsyncMetrics(self)
+
+    async def badge_count(self, value: int, *, channels: Any = None) -> APIObject:
+        """Set the App Icon Badge Count (0 clears it); `channels` list or comma string."""
+        return await self._execute(rq.build_badge(value, channels=channels))
+
+    async def _execute(self, prepared: rq.PreparedRequest) -> APIObject:
+        request = self._http.build_request(prepared.method, self._base + prepared.path, content=prepared.content)
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                step = rq.after_failure(prepared, exc, attempt=attempt, max_retries=self.max_retries,
+                                        now=self._clock.time(), rng=self._rng)
+            else:
+                step = rq.after_response(prepared, response.status_code, response.headers, response.content,
+                                         attempt=attempt, max_retries=self.max_retries,
+                                         now=self._clock.time(), rng=self._rng)
+            if not isinstance(step, rq.Retry):
+                return step
+            self._log_retry(prepared, step, attempt)
+            await self._sleep(step.delay)
+            attempt += 1
+
+    async def _sleep(self, seconds: float) -> None:
+        import anyio  # only when retrying
+
+        if isinstance(self._clock, SystemClock):
+            await anyio.sleep(seconds)
+        else:  # an injected clock advances instead; still yield to the event loop
+            self._clock.sleep(seconds)
+            await anyio.sleep(0)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncActivitySmith:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+class AsyncNotifications:
+    """Push notifications (async)."""
+
+    def __init__(self, client: AsyncActivitySmith) -> None:
+        self._client = client
+
+    async def send(self, request: Any = None, **fields: Any) -> APIObject:
+        return await self._client._execute(rq.build_push(request, fields))
+
+    async def send_push_notification(self, push_notification_request: Any = None, **fields: Any) -> APIObject:
+        return await self.send(push_notification_request, **fields)
+
+    async def replace(self, notification_id: str, request: Any = None, **fields: Any) -> APIObject:
+        return await self._client._execute(rq.build_replace(notification_id, request, fields))
+
+    async def replace_push_notification(self, notification_id: str, push_notification_replace_request: Any = None,
+                                        **fields: Any) -> APIObject:
+        return await self.replace(notification_id, push_notification_replace_request, **fields)
+
+
+class AsyncLiveActivities(_LiveActivityHelpers):
+    """Live Activities (async)."""
+
+    def __init__(self, client: AsyncActivitySmith) -> None:
+        self._client = client
+
+    async def stream(self, stream_key: str, request: Any = None, **fields: Any) -> APIObject:
+        return await self._client._execute(rq.build_stream(stream_key, request, fields))
+
+    async def end_stream(self, stream_key: str, request: Any = None, **fields: Any) -> APIObject:
+        return await self._client._execute(rq.build_end_stream(stream_key, request, fields))
+
+    async def start(self, request: Any = None, **fields: Any) -> APIObject:
+        return await self._client._execute(rq.build_start(request, fields))
+
+    async def update(self, request: Any = None, **fields: Any) -> APIObject:
+        return await self._client._execute(rq.build_update(request, fields))
+
+    async def end(self, request: Any = None, **fields: Any) -> APIObject:
+        return await self._client._execute(rq.build_end(request, fields))
+
+    async def reconcile_live_activity_stream(self, stream_key: str, live_activity_stream_request: Any = None,
+                                             **fields: Any) -> APIObject:
+        return await self.stream(stream_key, live_activity_stream_request, **fields)
+
+    async def end_live_activity_stream(self, stream_key: str, live_activity_stream_delete_request: Any = None,
+                                       **fields: Any) -> APIObject:
+        return await self.end_stream(stream_key, live_activity_stream_delete_request, **fields)
+
+    async def start_live_activity(self, live_activity_start_request: Any = None, **fields: Any) -> APIObject:
+        return await self.start(live_activity_start_request, **fields)
+
+    async def update_live_activity(self, live_activity_update_request: Any = None, **fields: Any) -> APIObject:
+        return await self.update(live_activity_update_request, **fields)
+
+    async def end_live_activity(self, live_activity_end_request: Any = None, **fields: Any) -> APIObject:
+        return await self.end(live_activity_end_request, **fields)
+
+
+class AsyncMetrics:
+    """Lock Screen widget metrics (async)."""
+
+    def __init__(self, client: AsyncActivitySmith) -> None:
+        self._client = client
+
+    async def update(self, key: str, value_or_request: Any, timestamp: Any = None) -> APIObject:
+        return await self._client._execute(rq.build_metric(key, value_or_request, timestamp))
+
+    async def update_metric_value(self, key: str, metric_value_update_request: Any) -> APIObject:
+        return await self.update(key, metric_value_update_request)
+
+
+# -------------------------------------------------------------------------- process default
+
+_default: ActivitySmith | None = None
+_default_lock = threading.Lock()
+
+
+def default_client() -> ActivitySmith:
+    """The process-wide client (created on first use from the environment) used when none is passed."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = ActivitySmith()
+        return _default
+
+
+def set_default_client(client: ActivitySmith | None) -> ActivitySmith | None:
+    """Replace the process-wide client (None: create a fresh one on next use); returns the old one."""
+    global _default
+    if client is not None and not isinstance(client, ActivitySmith):
+        raise TypeError("set_default_client() needs an ActivitySmith (sync) client or None")
+    with _default_lock:
+        old, _default = _default, client
+    return old

@@ -1,0 +1,487 @@
+"""IPython glue: ``%%activitysmith_progress``, ``%activitysmith`` and their ``%config`` settings.
+
+How a ``%%activitysmith_progress`` cell runs: an input transformer (``shell.input_transformers_cleanup``)
+rewrites only the magic's own line into ``get_ipython().run_line_magic('activitysmith_progress', args)``
+and leaves the body in place. IPython then handles the body exactly as an ordinary cell: top-level
+``await``, ``!cmd``, ``%magics``, the last-expression display, tracebacks with the cell's own line
+numbers, and errors that fail the cell (so Run-All stops). The line magic starts the activity; the
+``post_execute`` event ends it with the cell's outcome read from ``shell.last_execution_result``
+(``error_in_exec``: an exception -> failure, ``KeyboardInterrupt`` -> interrupted).
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import re
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.utils.process import arg_split
+from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
+
+from .activity import ActivitySettings, CellActivity, slugify
+
+__all__ = [
+    "ActivitySmithMagics",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+    "transform_progress_cell",
+    "derive_title",
+]
+
+log = logging.getLogger("activitysmith_jupyter")
+
+COLORS = ("lime", "green", "cyan", "blue", "purple", "magenta", "red", "orange", "yellow", "gray")
+NOTIFY = ("always", "failure", "never")
+TYPES = ("progress", "segmented_progress")
+STREAM_KEY = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+ENV_NOTIFY = "ACTIVITYSMITH_NOTIFY"
+ENV_CHANNELS = "ACTIVITYSMITH_CHANNELS"
+ENV_COLOR = "ACTIVITYSMITH_COLOR"
+MAGIC = "activitysmith_progress"
+_MAGIC_LINE = re.compile(r"^%%" + MAGIC + r"(?:[ \t]+(?P<args>.*))?$")
+_IGNORED_COMMENTS = re.compile(r"^#\s*(NBVAL_\w+|noqa\b|type:|pragma\b|%%|-\*-)|^#!")
+
+
+# ---------------------------------------------------------------------------------------------
+# pure helpers (tested without a shell)
+
+
+def transform_progress_cell(lines: list[str]) -> list[str]:
+    """Cleanup input transformer: ``%%activitysmith_progress ARGS`` -> a line-magic call on the SAME
+    line, so the body keeps IPython's own handling and its line numbers. Help (``?``) is left alone."""
+    if not lines:
+        return lines
+    match = _MAGIC_LINE.match(lines[0].rstrip("\r\n"))
+    if match is None:
+        return lines
+    args = (match.group("args") or "").strip()
+    begin = f"get_ipython().run_line_magic({MAGIC!r}, {args!r})\n"
+    rest = lines[1:]
+    if rest and rest[0].startswith("%%"):  # a second cell magic: let IPython's own rule wrap it
+        from IPython.core.inputtransformer2 import cell_magic
+
+        rest = cell_magic(rest)
+    return [begin, *rest]
+
+
+def _first_comment(raw_cell: str) -> str | None:
+    for line in raw_cell.splitlines():
+        text = line.strip()
+        if not text.startswith("#") or _IGNORED_COMMENTS.match(text):
+            continue
+        text = text.lstrip("#").strip()
+        if text:
+            return text
+    return None
+
+
+def _notebook_name(user_ns: dict[str, Any], env: Any) -> str | None:
+    path = user_ns.get("__vsc_ipynb_file__") or env.get("JPY_SESSION_NAME") or ""
+    if not isinstance(path, str) or not path.strip():
+        return None
+    name = os.path.basename(path.strip().rstrip("/\\"))
+    stem, ext = os.path.splitext(name)
+    return stem if ext.lower() == ".ipynb" and stem else name or None
+
+
+def derive_title(raw_cell: str, user_ns: dict[str, Any], env: Any, execution_count: int | None) -> str:
+    """The notebook's name where the kernel knows it, else the cell's first comment, else generic."""
+    name = _notebook_name(user_ns, env) or _first_comment(raw_cell)
+    if name:
+        return name[:80]
+    return f"Notebook cell [{execution_count}]" if execution_count else "Notebook cell"
+
+
+def _split_channels(value: str) -> tuple[str, ...]:
+    return tuple(c.strip() for c in value.split(",") if c.strip())
+
+
+def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    v = value.strip().lower()
+    if v not in allowed:
+        raise UsageError(f"{what}={value!r} is not one of: {', '.join(allowed)}")
+    return v
+
+
+# ---------------------------------------------------------------------------------------------
+# the magics
+
+
+@magics_class
+class ActivitySmithMagics(Magics):
+    """ActivitySmith cell magics. Settings (``%config ActivitySmithMagics``) apply to every
+    ``%%activitysmith_progress`` cell; precedence: magic option > %config > environment > default."""
+
+    channels = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        config=True,
+        help="Channel slugs to target (activity and push). None: $ACTIVITYSMITH_CHANNELS "
+        "(comma-separated), else no target (the API key's own scope).",
+    )
+    notify = CaselessStrEnum(
+        NOTIFY,
+        default_value=None,
+        allow_none=True,
+        config=True,
+        help="When a cell's end sends a push: 'always', 'failure' (exceptions only) or 'never'. "
+        "None: $ACTIVITYSMITH_NOTIFY, else 'always'.",
+    )
+    color = CaselessStrEnum(
+        COLORS,
+        default_value=None,
+        allow_none=True,
+        config=True,
+        help="Accent color while running. None: $ACTIVITYSMITH_COLOR, else 'blue'.",
+    )
+    success_color = CaselessStrEnum(COLORS, default_value="green", config=True, help="Color of a finished cell.")
+    failure_color = CaselessStrEnum(COLORS, default_value="red", config=True, help="Color of a failed cell.")
+    interrupt_color = CaselessStrEnum(
+        COLORS, default_value="orange", config=True, help="Color of an interrupted cell."
+    )
+    mirror_bars = Bool(
+        True, config=True, help="Mirror the outermost tqdm bar of the cell onto the activity."
+    )
+    bar_interval = Float(
+        0.5, min=0.01, config=True, help="Seconds between looks at the live tqdm bars (the update policy "
+        "below decides what is actually sent)."
+    )
+    elapsed_updates = Bool(
+        True,
+        config=True,
+        help="With no bar and no handle calls, refresh the subtitle with the elapsed time "
+        "(2 min steps up to 10 min, 5 min steps up to 1 h, then 15 min).",
+    )
+    update_policy = Instance(
+        "activitysmith_jupyter.policy.UpdatePolicy",
+        allow_none=True,
+        config=True,
+        help="How often one activity may be updated: an activitysmith_jupyter.dispatch.UpdatePolicy "
+        "given to the dispatcher of the client in use. None: the dispatcher's own (the iOS budget).",
+    )
+    client = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="Name of a notebook variable holding the ActivitySmith client to use, or a Dispatcher "
+        "made for one (its pacing and clock). None: activitysmith_jupyter.default_client() "
+        "(ACTIVITYSMITH_API_KEY / ACTIVITYSMITH_BASE_URL, else the embedded simulator).",
+    )
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self._open: list[tuple[int, Any, CellActivity]] = []  # (depth, ExecutionResult, activity)
+        self._depth = 0
+
+    # -- settings resolution -------------------------------------------------------------------
+    def _setting(self, option: Any, trait: str, env_name: str | None, default: Any) -> Any:
+        if option is not None:
+            return option
+        value = getattr(self, trait)
+        if value is not None:
+            return value
+        if env_name and os.environ.get(env_name, "").strip():
+            return os.environ[env_name]
+        return default
+
+    def _client(self, name: str | None) -> Any:
+        """The client (or a Dispatcher made for one) named by --client, else %config, else the default."""
+        source = "--client"
+        if name is None:
+            name, source = self.client or None, "ActivitySmithMagics.client"
+        if name is None:
+            from .client import default_client
+
+            return default_client()
+        if name not in self.shell.user_ns:
+            raise UsageError(f"{source} = {name!r}: no such variable in the notebook")
+        client = self.shell.user_ns[name]
+        if not hasattr(client, "live_activities") and not hasattr(client, "update_stream"):
+            raise UsageError(
+                f"{source} = {name!r} is a {type(client).__name__}, not an ActivitySmith client or a Dispatcher"
+            )
+        return client
+
+    def _dispatcher(self, client: Any) -> Any:
+        from .dispatch import dispatcher_for
+
+        dispatcher = client if hasattr(client, "update_stream") else dispatcher_for(client)
+        if self.update_policy is not None:
+            dispatcher.policy = self.update_policy
+        return dispatcher
+
+    def _describe_file(self, filename: str) -> str | None:
+        try:
+            label = self.shell.compile.format_code_name(filename)
+        except Exception:
+            return None
+        return " ".join(label) if label else None
+
+    # -- %%activitysmith_progress --------------------------------------------------------------
+    @magic_arguments()
+    @argument("-k", "--key", dest="stream_key", help="Stream key ([A-Za-z0-9_-]); default from the title.")
+    @argument("-t", "--title", help="Title; default: the notebook's name, else the cell's first comment.")
+    @argument("-s", "--subtitle", help="Fixed subtitle (default: bar / step / elapsed time).")
+    @argument("--type", dest="type", help="progress (default) or segmented_progress (needs --steps).")
+    @argument("--steps", type=int, help="Number of steps (segmented_progress; progress moves by step/N).")
+    @argument("-n", "--notify", help="Push when the cell ends: always (default), failure, never.")
+    @argument("-c", "--channels", help="Comma-separated channel slugs.")
+    @argument("--color", help="Accent color while running: " + ", ".join(COLORS) + ".")
+    @argument("--no-bars", action="store_true", help="Do not mirror tqdm bars.")
+    @argument("--client", help="Name of a variable holding the ActivitySmith client to use.")
+    @line_cell_magic
+    def activitysmith_progress(self, line: str = "", cell: str | None = None) -> None:
+        """Show this cell on the iPhone as a Live Activity while it runs, then its outcome.
+
+        Put it on the first line of a cell; with no options it just works.
+
+        The activity starts when the cell starts (requests go out in the background). While the cell
+        runs, the outermost tqdm bar drives it; without a bar, ``current_activity().step("label")`` /
+        ``.update(percentage=...)`` do; otherwise the subtitle shows the elapsed time. When the cell
+        ends: a "done" state (and a push "✅ <title> finished in 3m 12s"), or a failure state and a
+        push with the exception and the last line of your code, or "interrupted" on Ctrl-C. The cell
+        itself behaves exactly as without the magic (await, !cmd, %magics, display, errors).
+
+        Defaults come from ``%config ActivitySmithMagics`` and the environment
+        (ACTIVITYSMITH_NOTIFY, ACTIVITYSMITH_CHANNELS, ACTIVITYSMITH_COLOR).
+        As a line magic, ``%activitysmith_progress [options]`` tracks the rest of the current cell.
+        """
+        settings, client = self._resolve(line)
+        if cell is None:
+            self._begin(settings, client)
+            return None
+        return self._run_nested(settings, client, cell)
+
+    def _resolve(self, line: str) -> tuple[ActivitySettings, Any]:
+        try:  # posix splitting: quotes group words and are removed (-t "My run")
+            argv = arg_split(line, posix=True)
+        except ValueError as exc:
+            raise UsageError(f"cannot read the options {line!r}: {exc}") from None
+        args = self.activitysmith_progress.parser.parse_args(argv)
+        shell = self.shell
+        current = getattr(shell.displayhook, "exec_result", None)
+        raw = getattr(getattr(current, "info", None), "raw_cell", None) or ""
+        count = getattr(current, "execution_count", None) or shell.execution_count
+        title = args.title if args.title is not None else derive_title(raw, shell.user_ns, os.environ, count)
+        title = title.strip()
+        if not title:
+            raise UsageError("--title must not be empty")
+        subtitle = args.subtitle
+        if subtitle is None and args.title is None and _notebook_name(shell.user_ns, os.environ):
+            subtitle = _first_comment(raw)  # notebook name as title: the cell's comment below it
+        key = args.stream_key if args.stream_key is not None else "nb-" + slugify(title)
+        if not STREAM_KEY.match(key):
+            raise UsageError(f"--key {key!r}: a stream key is 1-255 letters, digits, '_' or '-'")
+        kind = _choice(args.type, TYPES, "--type") if args.type is not None else "progress"
+        if args.steps is not None and args.steps < 1:
+            raise UsageError("--steps must be at least 1")
+        if kind == "segmented_progress" and args.steps is None:
+            raise UsageError("--type segmented_progress needs --steps N")
+        notify = _choice(self._setting(args.notify, "notify", ENV_NOTIFY, "always"), NOTIFY, "notify")
+        color = _choice(self._setting(args.color, "color", ENV_COLOR, "blue"), COLORS, "color")
+        raw_channels = self._setting(args.channels, "channels", ENV_CHANNELS, ())
+        channels = _split_channels(raw_channels) if isinstance(raw_channels, str) else tuple(raw_channels)
+        if args.channels is not None and not channels:
+            raise UsageError("--channels needs at least one channel slug")
+        settings = ActivitySettings(
+            stream_key=key,
+            title=title,
+            subtitle=subtitle,
+            type=kind,  # type: ignore[arg-type]
+            steps=args.steps,
+            notify=notify,  # type: ignore[arg-type]
+            channels=channels,
+            color=color,
+            success_color=self.success_color,
+            failure_color=self.failure_color,
+            interrupt_color=self.interrupt_color,
+            mirror_bars=self.mirror_bars and not args.no_bars,
+            bar_interval=self.bar_interval,
+            elapsed_updates=self.elapsed_updates,
+        )
+        return settings, self._client(args.client)
+
+    def _new_activity(self, settings: ActivitySettings, client: Any) -> CellActivity:
+        return CellActivity(
+            settings, dispatcher=self._dispatcher(client), describe_file=self._describe_file
+        )
+
+    def _begin(self, settings: ActivitySettings, client: Any) -> CellActivity:
+        activity = self._new_activity(settings, client)
+        entry = (max(self._depth, 1), getattr(self.shell.displayhook, "exec_result", None), activity)
+        self._open.append(entry)  # first: a Ctrl-C during start() still gets its end at post_execute
+        try:
+            activity.start()
+        except Exception:
+            self._open.remove(entry)
+            raise
+        return activity
+
+    def _run_nested(self, settings: ActivitySettings, client: Any, cell: str) -> Any:
+        """Fallback for a direct ``run_cell_magic`` call (the transformer handles real cells)."""
+        activity = self._new_activity(settings, client).start()
+        result = None
+        try:
+            result = self.shell.run_cell(cell, store_history=False)
+        except BaseException as exc:
+            activity.finish(_outcome(exc), exc)
+            raise
+        error = result.error_before_exec or result.error_in_exec
+        activity.finish(_outcome(error), error)
+        if error is not None:
+            raise error
+        return None
+
+    # -- cell boundaries (events) ---------------------------------------------------------------
+    def _pre_execute(self) -> None:
+        self._depth += 1
+
+    def _post_execute(self) -> None:
+        result = getattr(self.shell, "last_execution_result", None)
+        raw = getattr(getattr(result, "info", None), "raw_cell", None)
+        if result is not None and raw is not None and not raw.strip():
+            return  # an empty cell: IPython fires post_execute without pre_execute
+        depth = self._depth
+        self._depth = max(0, depth - 1)
+        keep: list[tuple[int, Any, CellActivity]] = []
+        for entry in self._open:
+            level, exec_result, activity = entry
+            if level < depth:
+                keep.append(entry)
+                continue
+            try:
+                if exec_result is not None and result is not exec_result:
+                    activity.finish("interrupted")  # the cell never completed (e.g. cancelled)
+                else:
+                    error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
+                    activity.finish(_outcome(error), error)
+            except Exception as exc:  # an event callback must never raise
+                log.warning("ending the activity %s failed: %s", activity.stream_key, exc)
+        self._open = keep
+
+    # -- %activitysmith ---------------------------------------------------------------------------
+    @line_magic
+    def activitysmith(self, line: str = "") -> None:
+        """ActivitySmith from the notebook.
+
+        Usage::
+
+            %activitysmith status          simulator or live, base URL, masked key, send counts, last error
+            %activitysmith notify "text"   a quick push notification ("text" is its title)
+            %activitysmith                 this help
+        """
+        words = arg_split(line.strip(), posix=True)
+        if not words or words[0] in ("help", "-h", "--help"):
+            print(inspect.cleandoc(self.activitysmith.__doc__ or ""))
+            return
+        command, rest = words[0], words[1:]
+        if command == "status":
+            if rest:
+                raise UsageError("%activitysmith status takes no arguments")
+            print(self._status())
+            return
+        if command == "notify":
+            text = " ".join(rest).strip()
+            if not text:
+                raise UsageError('%activitysmith notify needs a text, e.g. %activitysmith notify "done"')
+            request: dict[str, Any] = {"title": text}
+            channels = self._setting(None, "channels", ENV_CHANNELS, ())
+            channels = _split_channels(channels) if isinstance(channels, str) else tuple(channels)
+            if channels:
+                request["channels"] = list(channels)
+            self._dispatcher(self._client(None)).push(request)
+            print(f"queued push: {text}")
+            return
+        raise UsageError(f"unknown %activitysmith command {command!r}; use status, notify or no argument")
+
+    def _status(self) -> str:
+        dispatcher = self._dispatcher(self._client(None))
+        client = getattr(dispatcher, "client", None)
+        mode = getattr(client, "mode", "?")
+        lines = [
+            f"mode:       {mode}" + (" (embedded simulator, nothing leaves this machine)" if mode == "simulator" else ""),
+            f"base URL:   {getattr(client, 'base_url', '?')}",
+            f"API key:    {_masked_key(client)}",
+        ]
+        stats = getattr(dispatcher, "stats", None)
+        if stats is not None:
+            names = ("pending", "sent", "failed", "coalesced", "retried")
+            lines.append("requests:   " + ", ".join(f"{n} {getattr(stats, n)}" for n in names if hasattr(stats, n)))
+        error = getattr(dispatcher, "last_error", None)
+        lines.append(f"last error: {_one_line(error) if error is not None else 'none'}")
+        open_now = [a.stream_key for _, _, a in self._open]
+        if open_now:
+            lines.append("running:    " + ", ".join(open_now))
+        return "\n".join(lines)
+
+
+def _one_line(error: Any) -> str:
+    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    return " ".join(text.split())[:200]
+
+
+def _masked_key(client: Any) -> str:
+    hint = getattr(client, "api_key_hint", None)
+    if hint is None:
+        return "none (simulator)" if getattr(client, "mode", None) == "simulator" else "none"
+    return str(hint)
+
+
+def _outcome(error: BaseException | None) -> str:
+    if error is None:
+        return "success"
+    if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
+        return "interrupted"  # an interrupted async cell surfaces as CancelledError in ipykernel
+    if isinstance(error, SystemExit) and error.code in (None, 0):
+        return "success"
+    return "failure"
+
+
+# ---------------------------------------------------------------------------------------------
+# extension entry points
+
+
+def _loaded(shell: Any) -> ActivitySmithMagics | None:
+    found = shell.magics_manager.registry.get(ActivitySmithMagics.__name__)
+    return found if isinstance(found, ActivitySmithMagics) else None
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """Register the magics, their config, the cell transformer and the cell-end event (idempotent)."""
+    if _loaded(shell) is not None:
+        return
+    magics = ActivitySmithMagics(shell=shell)  # Magics.__init__ adds it to shell.configurables
+    shell.register_magics(magics)
+    shell.input_transformers_cleanup.append(transform_progress_cell)
+    shell.events.register("pre_execute", magics._pre_execute)
+    shell.events.register("post_execute", magics._post_execute)
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    """Undo :func:`load_ipython_extension`; activities still open are ended as interrupted."""
+    magics = _loaded(shell)
+    if magics is None:
+        return
+    for _, _, activity in magics._open:
+        activity.finish("interrupted")
+    magics._open = []
+    for event, callback in (("pre_execute", magics._pre_execute), ("post_execute", magics._post_execute)):
+        try:
+            shell.events.unregister(event, callback)
+        except ValueError:
+            pass
+    while transform_progress_cell in shell.input_transformers_cleanup:
+        shell.input_transformers_cleanup.remove(transform_progress_cell)
+    mm = shell.magics_manager
+    for kind, names in (("line", ("activitysmith", MAGIC)), ("cell", (MAGIC,))):
+        for name in names:
+            mm.magics[kind].pop(name, None)
+    mm.registry.pop(ActivitySmithMagics.__name__, None)
+    if magics in shell.configurables:
+        shell.configurables.remove(magics)

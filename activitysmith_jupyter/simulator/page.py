@@ -1,0 +1,113 @@
+"""The simulator's web page (GET "/"): the simulated iPhone's Lock Screen, live.
+
+The server renders the page with `preview.render_lock_screen` (the same HTML the Composer previews).
+A few lines of JavaScript poll ``/_sim/state`` about once a second and, when the state changed,
+fetch ``/`` again and swap the phone and the event log in place, so one renderer serves both the
+first load and every update. The page never contains the API key (the state has none).
+"""
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..preview import render_lock_screen
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .state import Simulator
+
+__all__ = ["POLL_INTERVAL_MS", "render_page"]
+
+POLL_INTERVAL_MS = 1000
+_MAX_EVENTS = 60
+
+_PAGE_CSS = """
+html,body{margin:0;background:#101014;color:#e8e8ee;font-family:-apple-system,BlinkMacSystemFont,"Helvetica Neue",Helvetica,Arial,sans-serif;}
+header{padding:14px 22px;border-bottom:1px solid #24242c;display:flex;align-items:baseline;gap:16px;}
+header h1{font-size:18px;margin:0;font-weight:600;}
+#asj-status{font-size:12px;color:#8e8e93;}
+#asj-status.asj-live::before{content:"● ";color:#30d158;}
+#asj-status.asj-offline::before{content:"● ";color:#ff453a;}
+main{display:flex;flex-wrap:wrap;gap:28px;padding:22px;}
+#asj-phone{width:400px;flex:none;}
+#asj-side{flex:1;min-width:300px;font-size:13px;}
+#asj-side h2{font-size:13px;text-transform:uppercase;letter-spacing:.05em;color:#8e8e93;margin:0 0 8px;}
+#asj-side .asj-facts{margin:0 0 18px;color:#c7c7cc;}
+#asj-events ol{list-style:none;margin:0;padding:0;}
+#asj-events li{padding:5px 0;border-bottom:1px solid #202027;display:flex;gap:10px;}
+#asj-events time{color:#8e8e93;font-variant-numeric:tabular-nums;flex:none;}
+#asj-events .kind{color:#64d2ff;flex:none;width:70px;}
+a{color:#64d2ff;}
+"""
+
+_SCRIPT = """
+(function () {
+  var last = null, status = document.getElementById('asj-status');
+  function mark(ok, text) { status.className = ok ? 'asj-live' : 'asj-offline'; status.textContent = text; }
+  async function tick() {
+    try {
+      var snapshot = await (await fetch('/_sim/state', {cache: 'no-store'})).json();
+      delete snapshot.now;  // changes every poll; re-render only when the phone changed
+      var state = JSON.stringify(snapshot);
+      if (state !== last) {
+        var page = await (await fetch('/', {cache: 'no-store'})).text();
+        var doc = new DOMParser().parseFromString(page, 'text/html');
+        ['asj-phone', 'asj-side'].forEach(function (id) {
+          var fresh = doc.getElementById(id);
+          if (fresh) { document.getElementById(id).innerHTML = fresh.innerHTML; }
+        });
+        last = state;
+      }
+      mark(true, 'live · updated ' + new Date().toLocaleTimeString());
+    } catch (err) {
+      mark(false, 'simulator not reachable');
+    }
+    setTimeout(tick, %(interval)d);
+  }
+  tick();
+})();
+"""
+
+
+def _events_html(events: list[Mapping[str, Any]]) -> str:
+    items = []
+    for event in reversed(events[-_MAX_EVENTS:]):
+        stamp = str(event.get("time") or "")
+        clock = stamp[11:19] if len(stamp) >= 19 else stamp
+        items.append(f'<li><time datetime="{html.escape(stamp)}">{html.escape(clock)}</time>'
+                     f'<span class="kind">{html.escape(str(event.get("kind", "")))}</span>'
+                     f'<span>{html.escape(str(event.get("summary", "")))}</span></li>')
+    return f'<ol>{"".join(items)}</ol>' if items else "<p>Nothing yet: send something from a notebook.</p>"
+
+
+def _facts_html(state: Mapping[str, Any]) -> str:
+    facts = [f"App icon badge: {html.escape(str(state.get('badge') or 0))}"]
+    metrics = state.get("metrics") or {}
+    if isinstance(metrics, Mapping) and metrics:
+        shown = ", ".join(f"{html.escape(str(k))} = {html.escape(str(_metric_value(v)))}" for k, v in metrics.items())
+        facts.append(f"Lock Screen widget metrics: {shown}")
+    return "".join(f"<div>{fact}</div>" for fact in facts)
+
+
+def _metric_value(value: Any) -> Any:
+    return value.get("value") if isinstance(value, Mapping) else value
+
+
+def render_page(sim: Simulator) -> str:
+    """The whole HTML page for the simulator's current state."""
+    state = sim.snapshot()
+    phone = render_lock_screen(state.get("lock_screen") or [], state.get("notifications") or [],
+                               date_text="ActivitySmith simulator")
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<title>ActivitySmith simulator</title>"
+        f"<style>{_PAGE_CSS}</style></head><body>"
+        "<header><h1>ActivitySmith simulator</h1><span id='asj-status'>loading…</span>"
+        "<a href='/_sim/state'>state as JSON</a></header>"
+        f"<main><div id='asj-phone'>{phone}</div>"
+        f"<div id='asj-side'><h2>Device</h2><div class='asj-facts'>{_facts_html(state)}</div>"
+        f"<h2>Events</h2><div id='asj-events'>{_events_html(list(state.get('events') or []))}</div></div></main>"
+        f"<script>{_SCRIPT % {'interval': POLL_INTERVAL_MS}}</script>"
+        "</body></html>"
+    )

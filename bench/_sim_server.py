@@ -1,0 +1,52 @@
+"""A rate-limit-free simulator served on 127.0.0.1 for the benches.
+
+By default it runs in a child process, so the clients being measured do not share a GIL with the
+server; `in_process=True` serves it from a thread of this process instead.
+"""
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from collections.abc import Iterator
+
+KEY = "bench-key"
+
+_CHILD = """
+import sys
+from bench_sim import unlimited
+server = unlimited().serve()
+print(server.url, flush=True)
+sys.stdin.read()  # EOF (the parent closed our stdin) stops the server
+server.close()
+"""
+
+
+def unlimited():
+    """Simulator(rate_limit_per_minute=None, ...): no budget, no capacity limit to get in the way."""
+    from activitysmith_jupyter.simulator import Simulator
+
+    return Simulator(rate_limit_per_minute=None, metric_rate_limit_per_minute=None, max_active_activities=10_000)
+
+
+@contextlib.contextmanager
+def simulator_url(*, in_process: bool = False) -> Iterator[str]:
+    if in_process:
+        with unlimited().serve() as server:
+            yield server.url
+        return
+    code = _CHILD.replace("from bench_sim import unlimited", "from _sim_server import unlimited")
+    proc = subprocess.Popen([sys.executable, "-c", f"import sys; sys.path.insert(0, {__file__.rsplit('/', 1)[0]!r})\n{code}"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        if not url.startswith("http://127.0.0.1:"):
+            raise RuntimeError(f"simulator server did not start (got {url!r})")
+        yield url
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,212 @@
+"""CellActivity without IPython: states, pacing of elapsed updates, bar mirroring, the handle, the end."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from activitysmith_jupyter.activity import (
+    ActivitySettings,
+    CellActivity,
+    current_activity,
+    elapsed_bucket,
+    format_duration,
+    format_failure,
+    slugify,
+)
+from activitysmith_jupyter.clock import FakeClock
+from activitysmith_jupyter.dispatch import Dispatcher
+
+
+@pytest.fixture
+def dispatcher(client, clock) -> Iterator[Dispatcher]:
+    d = Dispatcher(client, clock=clock)
+    yield d
+    d.close(timeout=5)
+
+
+@pytest.fixture
+def cell_clock() -> FakeClock:
+    """The activity's own clock (the dispatcher's fake clock runs ahead on its own waits)."""
+    return FakeClock()
+
+
+def make(dispatcher, cell_clock, **overrides) -> CellActivity:
+    settings = ActivitySettings(**{"stream_key": "job", "title": "Job", **overrides})
+    return CellActivity(settings, dispatcher=dispatcher, clock=cell_clock)
+
+
+def stream_puts(sim) -> list[dict]:
+    return [r.json["content_state"] for r in sim.requests if r.method == "PUT"]
+
+
+def bar(n, total, desc="train", closed=False):
+    from activitysmith_jupyter.tqdm import BarSnapshot
+
+    return BarSnapshot(n=n, total=total, desc=desc, unit="it", rate=None, elapsed=1.0, closed=closed)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0.0s"), (3.24, "3.2s"), (42.9, "42s"), (192, "3m 12s"), (7500, "2h 05m"), (97200, "1d 3h"), (-1, "0.0s")],
+    ids=["zero", "sub-10s", "seconds", "minutes", "hours", "days", "negative"],
+)
+def test_format_duration(seconds, text) -> None:
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "minutes"),
+    [(0, 0), (119, 0), (120, 2), (299, 4), (599, 8), (600, 10), (3599, 55), (3600, 60), (5399, 75)],
+    ids=["start", "under-2m", "2m", "4m", "8m", "10m", "55m", "1h", "1h15"],
+)
+def test_elapsed_bucket_is_coarse(seconds, minutes) -> None:
+    assert elapsed_bucket(seconds) == minutes
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"), [("Train model!", "train-model"), ("  ", "cell"), ("é/ü", "cell"), ("a" * 90, "a" * 48)],
+    ids=["words", "blank", "non-ascii", "long"],
+)
+def test_slugify_makes_stream_keys(text, slug) -> None:
+    assert slugify(text) == slug
+
+
+def test_start_queues_the_first_state_and_becomes_current(dispatcher, cell_clock, sim) -> None:
+    act = make(dispatcher, cell_clock, channels=("ops",))
+    assert current_activity() is None
+    act.start(background=False)
+    assert current_activity() is act
+    assert dispatcher.flush(5)
+    [put] = [r.json for r in sim.requests]
+    assert put["content_state"] == {"title": "Job", "type": "progress", "percentage": 0,
+                                    "subtitle": "Running…", "color": "blue"}
+    assert put["target"] == {"channels": ["ops"]}
+    act.finish("success")
+    assert current_activity() is None
+
+
+def test_a_bad_first_state_raises_and_leaves_no_current_activity(dispatcher, cell_clock) -> None:
+    from activitysmith_jupyter.errors import PayloadError
+
+    act = make(dispatcher, cell_clock, color="pink")
+    with pytest.raises(PayloadError):
+        act.start(background=False)
+    assert current_activity() is None
+
+
+def test_elapsed_time_updates_only_when_the_coarse_bucket_changes(dispatcher, cell_clock, sim) -> None:
+    act = make(dispatcher, cell_clock).start(background=False)
+    for advance in (30, 60, 40, 10, 100):  # 30, 90, 130, 140, 240 s
+        cell_clock.advance(advance)
+        act.tick()
+        assert dispatcher.flush(5)
+    assert [s["subtitle"] for s in stream_puts(sim)] == [
+        "Running…", "Running · 2m elapsed", "Running · 4m elapsed"
+    ]
+    act.finish("success")
+
+
+def test_bars_drive_percentage_and_subtitle_and_stop_elapsed_updates(dispatcher, cell_clock, sim) -> None:
+    act = make(dispatcher, cell_clock).start(background=False)
+    act.on_bar(bar(25, 100))
+    assert act.content_state["percentage"] == 25.0
+    assert act.content_state["subtitle"] == "train: 25/100"
+    assert dispatcher.flush(5)
+    sent = len(sim.requests)
+    act.on_bar(bar(25.4, 100))  # same whole percent: nothing new to send
+    cell_clock.advance(600)
+    act.tick()  # a bar owns the subtitle now
+    assert dispatcher.flush(5)
+    assert len(sim.requests) == sent
+    act.on_bar(bar(7, None, desc="rows"))
+    assert act.content_state["subtitle"] == "rows: 7 it"
+    act.finish("success")
+
+
+def test_step_fills_segments_and_grows_the_total(dispatcher, cell_clock) -> None:
+    act = make(dispatcher, cell_clock, type="segmented_progress", steps=2).start(background=False)
+    assert act.content_state["current_step"] == 0
+    act.step("load")
+    act.step("train")
+    act.step("extra")
+    state = act.content_state
+    assert (state["current_step"], state["number_of_steps"], state["subtitle"]) == (3, 3, "extra")
+    act.finish("success")
+    assert act.content_state["current_step"] == 3
+
+
+def test_step_on_progress_with_steps_moves_the_bar(dispatcher, cell_clock) -> None:
+    act = make(dispatcher, cell_clock, steps=4).start(background=False)
+    act.step()
+    assert act.content_state["percentage"] == 25.0 and act.content_state["subtitle"] == "Step 1 of 4"
+    act.finish("success")
+
+
+def test_update_rejects_bad_fields_and_keeps_the_old_state(dispatcher, cell_clock) -> None:
+    from activitysmith_jupyter.errors import PayloadError
+
+    act = make(dispatcher, cell_clock).start(background=False)
+    with pytest.raises(PayloadError):
+        act.update(percentage=101)
+    assert act.content_state["percentage"] == 0
+    act.update(percentage=50, subtitle="half")
+    assert act.content_state["subtitle"] == "half"
+    act.finish("success")
+    act.update(percentage=60)  # after the end: ignored
+    assert act.content_state["percentage"] == 100
+
+
+@pytest.mark.parametrize(
+    ("outcome", "notify", "subtitle", "color", "push_title"),
+    [
+        ("success", "always", "Done in 1m 30s", "green", "✅ Job finished in 1m 30s"),
+        ("failure", "always", "Failed after 1m 30s: KeyError", "red", "❌ Job failed after 1m 30s"),
+        ("interrupted", "always", "Interrupted after 1m 30s", "orange", "⏹️ Job interrupted after 1m 30s"),
+        ("success", "failure", "Done in 1m 30s", "green", None),
+        ("interrupted", "failure", "Interrupted after 1m 30s", "orange", None),
+        ("failure", "never", "Failed after 1m 30s: KeyError", "red", None),
+    ],
+    ids=["success", "failure", "interrupted", "success-quiet", "interrupt-quiet", "never"],
+)
+def test_finish_sends_the_final_state_and_the_push_per_policy(
+    dispatcher, cell_clock, sim, outcome, notify, subtitle, color, push_title
+) -> None:
+    act = make(dispatcher, cell_clock, notify=notify).start(background=False)
+    cell_clock.advance(90)
+    try:
+        {}["missing"]
+    except KeyError as exc:
+        error = exc
+    act.finish(outcome, error if outcome == "failure" else None)
+    act.finish("success")  # idempotent
+    assert dispatcher.flush(5)
+    [end] = [r.json for r in sim.requests if r.method == "DELETE"]
+    assert end["content_state"]["subtitle"] == subtitle and end["content_state"]["color"] == color
+    pushes = [r.json for r in sim.requests if r.path == "/push-notification"]
+    assert [p["title"] for p in pushes] == ([push_title] if push_title else [])
+    if outcome == "failure" and push_title:
+        assert pushes[0]["message"].startswith("KeyError: 'missing'\ntest_activity.py, line ")
+
+
+def test_format_failure_points_at_user_code_not_the_stdlib() -> None:
+    def parse(text):
+        return json.loads(text)
+
+    try:
+        parse("{oops")
+    except ValueError as exc:
+        text = format_failure(exc, describe_file=lambda f: "Cell In[3]" if f == __file__ else None)
+    first, where = text.split("\n")
+    assert first.startswith("JSONDecodeError: Expecting property name")
+    assert where.startswith("Cell In[3], line ") and where.endswith("in parse: return json.loads(text)")
+
+
+def test_format_failure_truncates_long_messages() -> None:
+    try:
+        raise RuntimeError("boom " * 500)
+    except RuntimeError as exc:
+        text = format_failure(exc)
+    assert len(text) <= 400
+    assert text.splitlines()[0].endswith("…") and len(text.splitlines()[0]) <= len("RuntimeError: ") + 200

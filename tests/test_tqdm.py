@@ -1,0 +1,408 @@
+"""tqdm drop-ins and the bar observer, against the simulator (FakeClock-driven dispatcher)."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import warnings
+
+import pytest
+from tqdm.auto import tqdm as tqdm_auto
+from tqdm.contrib.concurrent import thread_map
+
+import activitysmith_jupyter.tqdm as as_tqdm
+from activitysmith_jupyter.client import ActivitySmith
+from activitysmith_jupyter.dispatch import Dispatcher
+from activitysmith_jupyter.errors import PayloadError
+from activitysmith_jupyter.tqdm import BarSnapshot, observe_bars, stream_key_for, tqdm, trange
+
+
+def shown(sim) -> list[dict]:
+    """Every activity the phone showed, dismissed ones included (the fake clock runs far ahead)."""
+    return [a.view() for a in sim.activities.values()]
+
+
+@pytest.fixture
+def null():
+    with open(os.devnull, "w") as f:
+        yield f
+
+
+@pytest.fixture
+def dispatcher(sim, clock):
+    with ActivitySmith(transport=sim.transport(), clock=clock) as c:
+        d = Dispatcher(c, clock=clock)
+        yield d
+        d.close(timeout=5)
+
+
+def activity(sim, key: str) -> dict:
+    found = [a for a in shown(sim) if a["stream_key"] == key]
+    assert len(found) == 1, shown(sim)
+    return found[0]
+
+
+def kinds(sim, key: str) -> list[str]:
+    return [e.kind for e in sim.events if (e.data or {}).get("stream_key", None) in (key, None)
+            and e.kind in ("started", "updated", "ended") and key in e.summary]
+
+
+# ------------------------------------------------------------------------------ lifecycles
+
+
+def test_long_bar_starts_updates_and_ends_at_100_percent(dispatcher, sim, clock, null) -> None:
+    for i in tqdm(range(100_000), desc="Big job", dispatcher=dispatcher, file=null, mininterval=0):
+        if i % 1000 == 0:
+            clock.advance(30)  # ~50 virtual minutes in all
+    assert dispatcher.flush(5)
+    a = activity(sim, "Big-job")
+    assert a["state"] == "ended"
+    assert a["content_state"]["percentage"] == 100 and a["content_state"]["color"] == "green"
+    assert a["content_state"]["subtitle"].startswith("Done · 100,000/100,000")
+    seen = [(r.method, (r.response or {}).get("operation")) for r in sim.requests]
+    assert seen[0] == ("PUT", "started") and seen[-1] == ("DELETE", "ended")
+    assert seen.count(("PUT", "updated")) >= 3
+    assert not [r for r in sim.requests if (r.response or {}).get("warning")]
+
+
+def test_bar_that_raises_ends_in_a_failure_state(dispatcher, sim, null) -> None:
+    with pytest.raises(ZeroDivisionError):
+        for i in tqdm(range(100), desc="Fails", dispatcher=dispatcher, file=null):
+            if i == 40:
+                1 / 0
+    assert dispatcher.flush(5)
+    cs = activity(sim, "Fails")["content_state"]
+    assert activity(sim, "Fails")["state"] == "ended"
+    assert cs["color"] == "red" and cs["percentage"] == 40 and cs["subtitle"].startswith("Failed at 40/100")
+
+
+def test_manual_bar_failing_inside_with_names_the_exception(dispatcher, sim, null) -> None:
+    with pytest.raises(KeyError):
+        with tqdm(total=10, desc="Manual", dispatcher=dispatcher, file=null) as bar:
+            bar.update(3)
+            raise KeyError("shard-7")
+    assert dispatcher.flush(5)
+    cs = activity(sim, "Manual")["content_state"]
+    assert cs["color"] == "red" and "KeyError: 'shard-7'" in cs["subtitle"] and cs["percentage"] == 30
+
+
+def test_keyboard_interrupt_ends_as_interrupted(dispatcher, sim, null) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        with tqdm(total=10, desc="Stopped by hand", dispatcher=dispatcher, file=null) as bar:
+            bar.update(5)
+            raise KeyboardInterrupt
+    assert dispatcher.flush(5)
+    cs = activity(sim, "Stopped-by-hand")["content_state"]
+    assert cs["subtitle"].startswith("Interrupted at 5/10") and cs["color"] != "green" and cs["percentage"] < 100
+
+
+@pytest.mark.parametrize("how", ["break", "return", "zip-shorter"], ids=str)
+def test_loop_left_early_ends_as_incomplete(dispatcher, sim, null, how) -> None:
+    def run() -> None:
+        bar = tqdm(range(100), desc="Early", dispatcher=dispatcher, file=null)
+        if how == "zip-shorter":
+            for _ in zip(bar, range(25)):
+                pass
+            return
+        for i in bar:
+            if i == 25:
+                if how == "break":
+                    break
+                return
+
+    run()
+    assert dispatcher.flush(5)
+    a = activity(sim, "Early")
+    cs = a["content_state"]
+    assert a["state"] == "ended"
+    assert cs["subtitle"].startswith("Stopped at 25/100") and cs["color"] == "orange" and cs["percentage"] == 25
+
+
+def test_bar_without_total_shows_a_count(dispatcher, sim, null) -> None:
+    for _ in tqdm(iter(range(500)), desc="Stream", unit="rows", dispatcher=dispatcher, file=null):
+        pass
+    assert dispatcher.flush(5)
+    cs = activity(sim, "Stream")["content_state"]
+    assert cs["type"] == "value" and cs["value"] == "500 rows" and cs["color"] == "green"
+
+
+def test_running_subtitle_says_count_rate_and_wall_clock_eta() -> None:
+    snap = BarSnapshot(n=250, total=1000, desc="x", unit="it", rate=12.5, elapsed=20.0)
+    now = time.mktime((2026, 11, 26, 14, 0, 0, 0, 0, -1))
+    state = as_tqdm.running_state(snap, title="Train", color="blue", now=now)
+    assert state["subtitle"] == "250/1,000 · 12.50it/s · ETA 14:01"
+    assert state["percentage"] == 25.0 and state["type"] == "progress"
+
+
+# ------------------------------------------------------------------------------ options
+
+
+def test_nested_bars_only_the_outermost_owns_an_activity(dispatcher, sim, null) -> None:
+    for _epoch in trange(3, desc="Epochs", dispatcher=dispatcher, file=null):
+        for _ in trange(50, desc="batches", leave=False, dispatcher=dispatcher, file=null):
+            pass
+    assert dispatcher.flush(5)
+    assert [a["stream_key"] for a in shown(sim)] == ["Epochs"]
+    assert activity(sim, "Epochs")["content_state"]["percentage"] == 100
+
+
+def test_inner_bar_with_an_explicit_stream_key_mirrors_too(dispatcher, sim, null) -> None:
+    with tqdm(total=1, desc="outer", dispatcher=dispatcher, file=null) as outer:
+        for _ in tqdm(range(3), stream_key="inner-job", dispatcher=dispatcher, file=null):
+            pass
+        outer.update()
+    assert dispatcher.flush(5)
+    assert sorted(a["stream_key"] for a in shown(sim)) == ["inner-job", "outer"]
+
+
+@pytest.mark.parametrize("kwargs", [dict(disable=True), dict(mirror=False)], ids=["disable", "mirror-off"])
+def test_switched_off_bars_send_nothing(dispatcher, sim, null, kwargs) -> None:
+    for _ in tqdm(range(1000), desc="quiet", dispatcher=dispatcher, file=null, **kwargs):
+        pass
+    assert dispatcher.flush(5)
+    assert sim.requests == []
+
+
+def test_title_color_and_channels_reach_the_phone(dispatcher, sim, null) -> None:
+    for _ in tqdm(range(10), desc="x", title="Nightly ETL", stream_key="etl", color="purple", channels="ops, ml",
+                  dispatcher=dispatcher, file=null):
+        pass
+    assert dispatcher.flush(5)
+    first = sim.requests[0].json
+    assert first["content_state"]["title"] == "Nightly ETL" and first["content_state"]["color"] == "purple"
+    assert first["target"] == {"channels": ["ops", "ml"]}
+
+
+@pytest.mark.parametrize(
+    ("desc", "key"),
+    [("Epoch 1/3: train", "Epoch-1-3-train"), ("", "tqdm"), ("ÉTL ünïcode", "TL-n-code"), ("x" * 400, "x" * 200)],
+    ids=["punctuation", "empty", "non-ascii", "long"],
+)
+def test_stream_key_is_derived_from_the_description(desc, key) -> None:
+    assert stream_key_for(desc) == key
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,255}", stream_key_for(desc))
+
+
+def test_concurrent_bars_with_the_same_description_get_distinct_keys(dispatcher, null) -> None:
+    a = tqdm(total=2, desc="same", stream_key=None, dispatcher=dispatcher, file=null)
+    b = tqdm(total=2, desc="same", stream_key="other", dispatcher=dispatcher, file=null)
+    c = threading.Thread(target=lambda: setattr(c, "bar", tqdm(total=2, desc="same", dispatcher=dispatcher, file=null)))
+    c.start()
+    c.join()
+    assert a.stream_key == "same" and b.stream_key == "other" and c.bar.stream_key == "same-2"
+    for bar in (a, b, c.bar):
+        bar.close()
+
+
+@pytest.mark.parametrize("kwargs", [dict(stream_key="bad key"), dict(color="pink"), dict(stream_key="k" * 256)],
+                         ids=["key-pattern", "color", "key-length"])
+def test_bad_options_raise_at_creation(dispatcher, sim, null, kwargs) -> None:
+    with pytest.raises(PayloadError):
+        tqdm(range(3), dispatcher=dispatcher, file=null, **kwargs)
+    assert sim.requests == []
+
+
+# ------------------------------------------------------------------------------ hot loop
+
+
+def test_no_per_iteration_work_and_states_built_only_when_the_policy_allows(dispatcher, sim, null, monkeypatch) -> None:
+    assert tqdm.__iter__ is tqdm_auto.__iter__ and tqdm.update is tqdm_auto.update
+    built = []
+    real = as_tqdm.running_state
+    monkeypatch.setattr(as_tqdm, "running_state", lambda *a, **k: built.append(1) or real(*a, **k))
+    for _ in tqdm(range(200_000), desc="hot", dispatcher=dispatcher, file=null, mininterval=0):
+        pass  # the fake clock does not move: after the start no update is due
+    assert dispatcher.flush(5)
+    assert len(built) == 1
+    assert [r.method for r in sim.requests] == ["PUT", "DELETE"]
+
+
+# ------------------------------------------------------------------------------ threads, libraries
+
+
+def test_eight_threads_of_bars_lose_no_final_state(dispatcher, sim, clock, null) -> None:
+    def work(i: int) -> None:
+        for j in range(3):
+            for step in tqdm(range(2000), desc=f"worker {i} part {j}", dispatcher=dispatcher, file=null,
+                             mininterval=0):
+                if step % 500 == 0:
+                    clock.advance(1)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the device holds 4 activities: later starts wait for a slot
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert dispatcher.flush(20)
+    ended = {a["stream_key"]: a["content_state"] for a in shown(sim) if a["state"] == "ended"}
+    assert sorted(ended) == sorted(f"worker-{i}-part-{j}" for i in range(8) for j in range(3))
+    assert all(cs["percentage"] == 100 for cs in ended.values())
+    assert dispatcher.stats.failed == 0
+
+
+def test_works_as_tqdm_class_for_thread_map(dispatcher, sim, null) -> None:
+    class Bar(tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, dispatcher=dispatcher, file=null, **kwargs)
+
+    assert thread_map(lambda x: x * 2, range(100), tqdm_class=Bar, desc="mapped", max_workers=4) == list(
+        range(0, 200, 2))
+    assert dispatcher.flush(5)
+    assert activity(sim, "mapped")["content_state"]["percentage"] == 100
+
+
+# ------------------------------------------------------------------------------ faults
+
+
+FAULTS = {
+    "503-storm": dict(status=503, times=40),
+    "429-retry-after": dict(status=429, times=3, retry_after=20),
+    "refused": dict(refuse=True, times=30),
+    "dropped": dict(drop=True, times=5),
+    "slow": dict(delay=3.0, times=10),
+    "timeouts": dict(delay=30.0, times=5),
+}
+
+
+@pytest.fixture
+def submit_latency(monkeypatch):
+    """The worst time the caller's thread spent in our code (the mirror's tick and end: state building,
+    validation, queueing). Timing tqdm's own update as well would measure the machine's load."""
+    worst = [0.0]
+
+    def timed(real):
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                worst[0] = max(worst[0], time.perf_counter() - t0)
+        return wrapper
+
+    monkeypatch.setattr(as_tqdm._Mirror, "tick", timed(as_tqdm._Mirror.tick))
+    monkeypatch.setattr(as_tqdm._Mirror, "end", timed(as_tqdm._Mirror.end))
+    return worst
+
+
+def run_bar_through_fault(dispatcher, clock, null, n: int = 20_000) -> None:
+    bar = tqdm(total=n, desc="Faulty", dispatcher=dispatcher, file=null, mininterval=0)
+    for i in range(n):
+        bar.update()  # never raises, whatever the server does
+        if clock is not None and i % 200 == 0:
+            clock.advance(5)
+    bar.close()
+
+
+@pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
+def test_faults_never_reach_the_loop_nor_block_it_and_the_final_state_lands(dispatcher, sim, clock, null, fault,
+                                                                            submit_latency) -> None:
+    sim.inject(**fault)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_bar_through_fault(dispatcher, clock, null)
+        sim.clear_faults()  # the server recovers
+        assert dispatcher.flush(10)
+    assert submit_latency[0] < 0.050, f"a submit took {submit_latency[0] * 1000:.1f} ms"
+    a = activity(sim, "Faulty")
+    assert a["state"] == "ended" and a["content_state"]["percentage"] == 100
+
+
+def test_a_really_slow_server_does_not_slow_the_loop(null, submit_latency) -> None:
+    """Real time end to end: a loopback server that takes 1 s per answer, the system clock."""
+    from activitysmith_jupyter.simulator import Simulator
+
+    sim = Simulator()
+    sim.inject(delay=1.0, times=3)
+    with sim.serve() as srv, ActivitySmith("ask_test_slow", base_url=srv.url) as client:
+        d = Dispatcher(client)
+        started = time.perf_counter()
+        run_bar_through_fault(d, None, null)
+        looped = time.perf_counter() - started
+        assert d.flush(10)
+        d.close(1)
+    assert submit_latency[0] < 0.050, f"a submit took {submit_latency[0] * 1000:.1f} ms"
+    assert looped < 3.0  # the first three answers alone take 3 s
+    a = activity(sim, "Faulty")
+    assert a["state"] == "ended" and a["content_state"]["percentage"] == 100
+
+
+CHILD = textwrap.dedent("""
+    import os
+    from activitysmith_jupyter.tqdm import tqdm
+    for _ in tqdm(range(5000), desc="child bar", file=open(os.devnull, "w")):
+        pass
+    # the interpreter exits right after the bar closed: the exit hook must deliver the end
+""")
+
+
+def test_script_exiting_right_after_its_bar_still_delivers_the_end(server, sim, tmp_path) -> None:
+    env = {**os.environ, "ACTIVITYSMITH_API_KEY": "ask_test_tqdm", "ACTIVITYSMITH_BASE_URL": server.url}
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", CHILD], env=env, check=True, timeout=60, cwd=tmp_path)
+    assert time.monotonic() - started < 10  # 5 s exit bound + start-up
+    a = activity(sim, "child-bar")
+    assert a["state"] == "ended" and a["content_state"]["percentage"] == 100
+
+
+# ------------------------------------------------------------------------------ observer
+
+
+def test_observer_sees_library_bars_and_reports_their_close(null) -> None:
+    seen: list[BarSnapshot] = []
+    observer = observe_bars(seen.append, interval=60)
+    observer.start()  # the first look happens at once; later ones are driven by poll() here
+    try:
+        bar = tqdm_auto(total=10, desc="library bar", file=null)  # as a library would
+        inner = tqdm_auto(total=5, desc="inner", file=null, leave=False)
+        observer.poll()
+        bar.update(4)
+        bar.refresh()
+        observer.poll()
+        observer.poll()  # unchanged: no callback
+        inner.close()
+        bar.update(6)
+        bar.close()
+        observer.poll()
+    finally:
+        observer.stop()
+    descs = {s.desc for s in seen}
+    assert descs == {"library bar"}
+    assert [(s.n, s.closed) for s in seen] == [(0, False), (4, False), (10, True)]
+    assert seen[-1].completed is True and seen[-1].total == 10
+
+
+def test_observer_reports_an_incomplete_close(null) -> None:
+    seen: list[BarSnapshot] = []
+    with observe_bars(seen.append, interval=60) as observer:
+        for i in tqdm_auto(range(10), file=null):
+            if i == 0:
+                observer.poll()
+            if i == 3:
+                break
+    assert seen[-1].closed and seen[-1].completed is False and seen[-1].n == 3
+
+
+def test_own_bars_leave_the_activity_to_an_active_observer(dispatcher, sim, null) -> None:
+    seen: list[BarSnapshot] = []
+    with observe_bars(seen.append, interval=60) as observer:
+        for i in tqdm(range(1000), desc="observed", dispatcher=dispatcher, file=null):
+            if i == 0:
+                observer.poll()
+    assert dispatcher.flush(5)
+    assert sim.requests == []
+    assert seen and seen[-1].closed and seen[-1].desc == "observed"
+
+
+def test_title_follows_the_description_unless_given(dispatcher, sim, null) -> None:
+    bar = tqdm(range(3), desc="loading", stream_key="desc-title", dispatcher=dispatcher, file=null)
+    for _ in bar:
+        bar.set_description("epoch 3")
+    assert dispatcher.flush(5)
+    titles = [r.json["content_state"]["title"] for r in sim.requests]
+    assert titles == ["loading", "epoch 3"]
