@@ -37,6 +37,7 @@ __all__ = [
     "build_start",
     "build_stream",
     "build_update",
+    "connection_error",
     "encode_json",
 ]
 

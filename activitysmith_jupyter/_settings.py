@@ -64,6 +64,8 @@ def resolve_settings(
     if api_key == "":
         raise ValueError("api_key must not be empty (omit it to use the embedded simulator)")
     key = api_key if api_key is not None else (env.get(ENV_API_KEY) or None)
+    if key is not None and (key != key.strip() or any(ord(c) < 32 or ord(c) == 127 for c in key)):
+        raise ValueError("api_key contains whitespace or control characters")
     url = base_url or env.get(ENV_BASE_URL) or None
     embedded = key is None and url is None and not has_transport
     if url is None:

@@ -251,9 +251,8 @@ class CellActivity:
         self.last_error: BaseException | None = None
         self._state = _State()
         self._lock = threading.RLock()
-        self._stop = threading.Event()
         self._observer: Any = None
-        self._ticker: threading.Thread | None = None
+        self._stale_bars: frozenset[int] = frozenset()
 
     # -- read-only views ----------------------------------------------------------------------
     @property
@@ -312,8 +311,12 @@ class CellActivity:
         s = self.settings
         if s.mirror_bars:
             try:
+                from tqdm.std import tqdm as std_tqdm
+
                 from .tqdm import observe_bars
 
+                # bars left open by earlier cells are not this cell's progress
+                self._stale_bars = frozenset(id(b) for b in list(getattr(std_tqdm, "_instances", ())))
                 self._observer = observe_bars(self.on_bar, interval=s.bar_interval)
                 self._observer.start()
             except ImportError:  # no tqdm installed: there are no bars to mirror
@@ -323,14 +326,7 @@ class CellActivity:
                 self._remember(exc, "could not observe tqdm bars")
                 self._observer = None
         if s.elapsed_updates:
-            self._ticker = threading.Thread(
-                target=self._tick_loop, name=f"activitysmith-elapsed-{s.stream_key}", daemon=True
-            )
-            self._ticker.start()
-
-    def _tick_loop(self) -> None:
-        while not self.clock.wait(self._stop, 15.0):
-            self.tick()
+            _ensure_ticker()
 
     def finish(self, outcome: Outcome, exc: BaseException | None = None) -> None:
         """Queue the final state and, per the notify policy, a push. Idempotent; never raises."""
@@ -339,7 +335,6 @@ class CellActivity:
                 return
             self.outcome = outcome
             self.ended_at = self.clock.monotonic()
-        self._stop.set()
         observer, self._observer = self._observer, None
         if observer is not None:
             try:
@@ -448,7 +443,7 @@ class CellActivity:
     # -- drivers (background threads) ------------------------------------------------------------
     def on_bar(self, bar: Any) -> None:
         """Observer callback: mirror the outermost live tqdm bar (a BarSnapshot, or None)."""
-        if bar is None or self.ended:
+        if bar is None or self.ended or getattr(bar, "bar_id", None) in self._stale_bars:
             return
         try:
             n = float(getattr(bar, "n", 0) or 0)
@@ -504,6 +499,32 @@ class CellActivity:
     def _remember(self, exc: BaseException, what: str) -> None:
         self.last_error = exc
         log.warning("%s (%s): %s", what, self.stream_key, exc)
+
+
+TICK_SECONDS = 15.0
+_ticker: threading.Thread | None = None
+
+
+def _ensure_ticker() -> None:
+    """One daemon thread for the whole process ticks every running activity (a thread per cell
+    would cost each cell a thread start)."""
+    global _ticker
+    with _current_lock:
+        if _ticker is not None and _ticker.is_alive():
+            return
+        _ticker = threading.Thread(target=_tick_forever, name="activitysmith-elapsed", daemon=True)
+        _ticker.start()
+
+
+def _tick_forever() -> None:
+    idle = threading.Event()  # never set: a plain interval
+    while True:
+        idle.wait(TICK_SECONDS)
+        with _current_lock:
+            running = list(_current)
+        for activity in running:
+            if activity.settings.elapsed_updates:
+                activity.tick()
 
 
 def _num(x: Any) -> str:

@@ -5,6 +5,7 @@ simulator through an in-process transport, so nothing leaves the machine.
 """
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import threading
@@ -51,8 +52,7 @@ class _Base:
 
     def _setup(self, api_key: str | None, base_url: str | None, timeout: Any, max_retries: int,
                transport: Any, clock: Clock | None, rng: Callable[[], float] | None) -> Any:
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError("max_retries must be an int >= 0")
+        _check_retries(max_retries)
         self._settings = resolve_settings(api_key, base_url, has_transport=transport is not None)
         self.simulator: Any = None
         if self._settings.embedded:
@@ -90,6 +90,26 @@ class _Base:
         """A masked form of the key, safe to display."""
         return mask_key(self._settings.api_key)
 
+    def with_options(self, *, max_retries: int | None = None, timeout: float | httpx.Timeout | None = None) -> Any:
+        """A view of this client with other retry/timeout settings, sharing its connections
+        (e.g. ``client.with_options(max_retries=0)`` for a caller that retries on its own)."""
+        view = copy.copy(self)
+        if max_retries is not None:
+            view.max_retries = _check_retries(max_retries)
+        if timeout is not None:
+            view.timeout = timeout
+            view._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
+        view._bind_resources()
+        return view
+
+    def _bind_resources(self) -> None:
+        raise NotImplementedError
+
+    def _request(self, prepared: rq.PreparedRequest) -> httpx.Request:
+        """The httpx.Request for a prepared call (the client's headers and timeout, built once)."""
+        return httpx.Request(prepared.method, self._base + prepared.path, headers=self._http.headers,
+                             content=prepared.content, extensions=self._extensions)
+
     def _log_retry(self, prepared: rq.PreparedRequest, step: rq.Retry, attempt: int) -> None:
         logger.info("retrying %s %s after %s in %.2f s (retry %d of %d)", prepared.method, prepared.path,
                     step.reason, step.delay, attempt + 1, self.max_retries)
@@ -97,6 +117,12 @@ class _Base:
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(mode={self.mode!r}, base_url={self._base!r}, "
                 f"api_key={mask_key(self._settings.api_key)!r})")
+
+
+def _check_retries(max_retries: Any) -> int:
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValueError("max_retries must be an int >= 0")
+    return max_retries
 
 
 def _httpx_kwargs(base: _Base, timeout: Any, transport: Any) -> dict[str, Any]:
@@ -121,7 +147,20 @@ class ActivitySmith(_Base):
                  transport: httpx.BaseTransport | None = None, clock: Clock | None = None,
                  rng: Callable[[], float] | None = None) -> None:
         transport = self._setup(api_key, base_url, timeout, max_retries, transport, clock, rng)
+        # Our own HTTP transport is called directly (skipping httpx.Client's redirect/auth/cookie/hook
+        # layers, which this API never needs) unless the environment routes the URL through a proxy.
+        self._direct: httpx.BaseTransport | None = None
+        if transport is None:
+            from ._transport import StdlibTransport, proxy_applies
+
+            transport = StdlibTransport()
+            if not proxy_applies(self._base):
+                self._direct = transport
         self._http = httpx.Client(**_httpx_kwargs(self, timeout, transport))
+        self._extensions = {"timeout": self._http.timeout.as_dict()}
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.notifications = Notifications(self)
         self.live_activities = LiveActivities(self)
         self.metrics = Metrics(self)
@@ -131,11 +170,11 @@ class ActivitySmith(_Base):
         return self._execute(rq.build_badge(value, channels=channels))
 
     def _execute(self, prepared: rq.PreparedRequest) -> APIObject:
-        request = self._http.build_request(prepared.method, self._base + prepared.path, content=prepared.content)
+        request = self._request(prepared)
         attempt = 0
         while True:
             try:
-                response = self._http.send(request)
+                response = self._direct.handle_request(request) if self._direct else self._http.send(request)
             except httpx.TransportError as exc:
                 step = rq.after_failure(prepared, exc, attempt=attempt, max_retries=self.max_retries,
                                         now=self._clock.time(), rng=self._rng)
@@ -259,7 +298,19 @@ class AsyncActivitySmith(_Base):
                  transport: httpx.AsyncBaseTransport | None = None, clock: Clock | None = None,
                  rng: Callable[[], float] | None = None) -> None:
         transport = self._setup(api_key, base_url, timeout, max_retries, transport, clock, rng)
+        self._direct: httpx.AsyncBaseTransport | None = None
+        if transport is None:
+            from ._async_transport import async_http_transport  # imports httpcore
+            from ._transport import proxy_applies
+
+            transport = async_http_transport()
+            if not proxy_applies(self._base):  # as in the sync client: call our transport directly
+                self._direct = transport
         self._http = httpx.AsyncClient(**_httpx_kwargs(self, timeout, transport))
+        self._extensions = {"timeout": self._http.timeout.as_dict()}
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.notifications = AsyncNotifications(self)
         self.live_activities = AsyncLiveActivities(self)
         self.metrics = AsyncMetrics(self)
@@ -269,11 +320,11 @@ class AsyncActivitySmith(_Base):
         return await self._execute(rq.build_badge(value, channels=channels))
 
     async def _execute(self, prepared: rq.PreparedRequest) -> APIObject:
-        request = self._http.build_request(prepared.method, self._base + prepared.path, content=prepared.content)
+        request = self._request(prepared)
         attempt = 0
         while True:
             try:
-                response = await self._http.send(request)
+                response = await (self._send_direct(request) if self._direct else self._http.send(request))
             except httpx.TransportError as exc:
                 step = rq.after_failure(prepared, exc, attempt=attempt, max_retries=self.max_retries,
                                         now=self._clock.time(), rng=self._rng)
@@ -286,6 +337,15 @@ class AsyncActivitySmith(_Base):
             self._log_retry(prepared, step, attempt)
             await self._sleep(step.delay)
             attempt += 1
+
+    async def _send_direct(self, request: httpx.Request) -> httpx.Response:
+        assert self._direct is not None
+        response = await self._direct.handle_async_request(request)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
 
     async def _sleep(self, seconds: float) -> None:
         import anyio  # only when retrying

@@ -46,7 +46,13 @@ def run_quickstart(notebook: Path | None = None, *, out: TextIO = sys.stdout, ti
     saved = {name: os.environ.pop(name) for name in _SETTINGS if name in os.environ}
     print(f"Running {path.name} against the embedded ActivitySmith simulator (no network)…\n", file=out)
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no loopback-TCP banner on the terminal
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
     except CellExecutionError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -15,6 +15,7 @@ no stream: the observer's owner mirrors them.
 """
 from __future__ import annotations
 
+import asyncio
 import dis
 import logging
 import math
@@ -37,7 +38,10 @@ from . import payloads
 from .dispatch import Dispatcher, dispatcher_for
 from .policy import UpdatePolicy
 
-__all__ = ["BarObserver", "BarSnapshot", "observe_bars", "stream_key_for", "tqdm_activitysmith", "tqdm", "trange"]
+__all__ = [
+    "BarObserver", "BarSnapshot", "observe_bars", "snapshot", "stream_key_for", "tqdm_activitysmith",
+    "trange_activitysmith", "tqdm", "trange",
+]
 
 logger = logging.getLogger("activitysmith_jupyter")
 
@@ -195,9 +199,9 @@ def close_outcome(bar: Any, exc: BaseException | None) -> tuple[str, str | None]
     """
     if isinstance(exc, GeneratorExit):
         exc = None if _dropped_quietly() else _UNKNOWN_ERROR
-    if isinstance(exc, KeyboardInterrupt):
-        return "interrupted", "KeyboardInterrupt"
-    if exc is not None and not isinstance(exc, (StopIteration, SystemExit)):
+    if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+        return "interrupted", type(exc).__name__
+    if exc is not None and not isinstance(exc, (StopIteration, StopAsyncIteration, SystemExit)):
         return "failed", None if exc is _UNKNOWN_ERROR else _describe(exc)
     total, n = getattr(bar, "total", None), getattr(bar, "n", 0)
     if total is None or n >= total:
@@ -421,7 +425,7 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[misc,valid-type]  # pylint:
                           "details in the 'activitysmith_jupyter' log", RuntimeWarning, stacklevel=3)
 
 
-def tarange(*args: Any, **kwargs: Any) -> tqdm_activitysmith:
+def trange_activitysmith(*args: Any, **kwargs: Any) -> tqdm_activitysmith:
     """``tqdm(range(*args), **kwargs)`` mirrored to a Live Activity."""
     return tqdm_activitysmith(range(*args), **kwargs)
 
@@ -541,4 +545,4 @@ def observe_bars(callback: Callable[[BarSnapshot], Any], *, interval: float = 0.
 
 # Aliases (tqdm.contrib style)
 tqdm = tqdm_activitysmith
-trange = tarange
+trange = trange_activitysmith

@@ -15,28 +15,34 @@ KEY = "bench-key"
 _CHILD = """
 import sys
 from bench_sim import unlimited
-server = unlimited().serve()
+server = unlimited(float(sys.argv[1])).serve()
 print(server.url, flush=True)
 sys.stdin.read()  # EOF (the parent closed our stdin) stops the server
 server.close()
 """
 
 
-def unlimited():
-    """Simulator(rate_limit_per_minute=None, ...): no budget, no capacity limit to get in the way."""
+def unlimited(latency: float = 0.0):
+    """Simulator(rate_limit_per_minute=None, ...): no budget, no capacity limit to get in the way.
+
+    `latency` (seconds) is added to every answer, like the round trip to a real API would be.
+    """
     from activitysmith_jupyter.simulator import Simulator
 
-    return Simulator(rate_limit_per_minute=None, metric_rate_limit_per_minute=None, max_active_activities=10_000)
+    sim = Simulator(rate_limit_per_minute=None, metric_rate_limit_per_minute=None, max_active_activities=10_000)
+    if latency > 0:
+        sim.inject(delay=latency, times=None)
+    return sim
 
 
 @contextlib.contextmanager
-def simulator_url(*, in_process: bool = False) -> Iterator[str]:
+def simulator_url(*, in_process: bool = False, latency: float = 0.0) -> Iterator[str]:
     if in_process:
-        with unlimited().serve() as server:
+        with unlimited(latency).serve() as server:
             yield server.url
         return
     code = _CHILD.replace("from bench_sim import unlimited", "from _sim_server import unlimited")
-    proc = subprocess.Popen([sys.executable, "-c", f"import sys; sys.path.insert(0, {__file__.rsplit('/', 1)[0]!r})\n{code}"],
+    proc = subprocess.Popen([sys.executable, "-c", f"import sys; sys.path.insert(0, {__file__.rsplit('/', 1)[0]!r})\n{code}", str(latency)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()

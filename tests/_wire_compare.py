@@ -13,7 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "golden" / "seed_requests.jsonl"
+# A copy of shared/golden/seed_requests.jsonl lives in the repo so the tests run wherever it is cloned.
+GOLDEN = Path(__file__).resolve().parent / "data" / "seed_requests.jsonl"
+SHARED_GOLDEN = Path("/work/shared/golden/seed_requests.jsonl")
 
 _ACTION_KEYS = ("action", "secondary_action")
 

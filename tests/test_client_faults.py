@@ -281,3 +281,27 @@ async def test_retries_are_logged_without_the_key(api, sim, caplog) -> None:  # 
     await call(stream(api))
     assert "retrying PUT /live-activity/stream/job-1 after HTTP 503" in caplog.text
     assert KEY not in caplog.text
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_with_the_system_clock_retries_really_sleep(kind, monkeypatch) -> None:
+    """Sync sleeps with time.sleep, async with anyio.sleep (not blocking the loop); both patched here."""
+    import anyio
+
+    from activitysmith_jupyter.clock import SYSTEM_CLOCK
+
+    slept: list[float] = []
+
+    async def fake_anyio_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(anyio, "sleep", fake_anyio_sleep)
+    monkeypatch.setattr(type(SYSTEM_CLOCK), "sleep", staticmethod(slept.append))
+    answers = iter([httpx.Response(503, json={"error": "busy"}), httpx.Response(200, json={"success": True})])
+    c = make_client(kind, KEY, transport=httpx.MockTransport(lambda request: next(answers)), rng=lambda: 0.0)
+    try:
+        assert c._clock is SYSTEM_CLOCK
+        assert (await call(c.badge_count(1))).success
+    finally:
+        await close(c)
+    assert slept == [0.5]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from _client_twins import KEY, call, close, make_client
+from _client_twins import KEY, api, call, close, make_client  # noqa: F401  (api is a fixture)
 
 from activitysmith_jupyter._settings import DEFAULT_BASE_URL, SIMULATOR_BASE_URL, resolve_settings
 from activitysmith_jupyter.clock import SYSTEM_CLOCK
@@ -153,3 +153,19 @@ def test_package_exports_the_client_lazily() -> None:
     assert activitysmith_jupyter.ActivitySmith is client.ActivitySmith
     assert activitysmith_jupyter.AsyncActivitySmith is client.AsyncActivitySmith
     assert activitysmith_jupyter.default_client is client.default_client
+
+
+@pytest.mark.anyio
+async def test_with_options_gives_a_view_with_other_retries_sharing_connections(api, sim) -> None:  # noqa: F811
+    from activitysmith_jupyter.errors import ServerError
+
+    view = api.with_options(max_retries=0, timeout=3.0)
+    assert (view.max_retries, api.max_retries) == (0, 2)
+    assert view._http is api._http
+    assert view._extensions["timeout"]["read"] == 3.0
+    assert view.notifications._client is view
+    sim.inject(503, times=1, path="/badge")
+    with pytest.raises(ServerError):
+        await call(view.badge_count(1))
+    assert (await call(api.badge_count(1))).success  # the original still retries
+    assert len(sim.requests) == 2

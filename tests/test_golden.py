@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _wire_compare import awaiting, load_golden, same_json, without_sdk_defaults
+from _wire_compare import GOLDEN, SHARED_GOLDEN, awaiting, load_golden, same_json, without_sdk_defaults
 
 CASES = load_golden()
 KEY = "test-key"
@@ -58,6 +58,11 @@ async def keyed_aclient(sim):
 def test_golden_file_has_the_18_seed_cases() -> None:
     assert len(CASES) == 18
     assert len({c["name"] for c in CASES}) == 18
+
+
+@pytest.mark.skipif(not SHARED_GOLDEN.exists(), reason="the shared docs are not on this machine")
+def test_repo_copy_of_the_golden_file_is_current() -> None:
+    assert GOLDEN.read_bytes() == SHARED_GOLDEN.read_bytes()
 
 
 @pytest.mark.parametrize("index", range(len(CASES)), ids=[c["name"] for c in CASES])

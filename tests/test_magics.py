@@ -266,6 +266,7 @@ def test_handle_steps_drive_a_segmented_activity(ip, sim) -> None:
         %%activitysmith_progress -k deploy -t Deploy --type segmented_progress --steps 3
         from activitysmith_jupyter import current_activity
         act = current_activity()
+        assert sim_dispatcher.flush(timeout=10)  # the start is out before the steps come
         act.step("build")
         act.step("test")
         seen = act.content_state
@@ -324,6 +325,22 @@ def test_third_party_module_that_imported_tqdm_first_drives_the_activity(ip, sim
     assert seen["subtitle"].startswith("thirdparty: ") and seen["percentage"] < 100
     settle(ip)
     assert end_state(sim, "bars")["percentage"] == 100
+
+
+def test_a_bar_left_open_by_an_earlier_cell_is_not_mirrored(ip, sim) -> None:
+    pytest.importorskip("tqdm")
+    ip.run_line_magic("config", "ActivitySmithMagics.bar_interval = 0.01")
+    assert run(ip, "from tqdm.auto import tqdm\nleftover = tqdm(total=10, desc='leftover')\nleftover.update(3)").success
+    result = run(ip, """
+        %%activitysmith_progress -k fresh
+        from activitysmith_jupyter import current_activity
+        act = current_activity()
+        act._observer.poll()  # one look at the live bars, right now
+        seen = act.content_state
+    """)
+    ip.user_ns["leftover"].close()
+    assert result.success, result.error_in_exec
+    assert ip.user_ns["seen"]["subtitle"] == "Running…"
 
 
 def test_no_bars_option_switches_mirroring_off(ip, sim) -> None:

@@ -406,3 +406,29 @@ def test_title_follows_the_description_unless_given(dispatcher, sim, null) -> No
     assert dispatcher.flush(5)
     titles = [r.json["content_state"]["title"] for r in sim.requests]
     assert titles == ["loading", "epoch 3"]
+
+
+@pytest.mark.anyio
+async def test_async_for_bar_completes_and_a_cancelled_one_ends_incomplete(dispatcher, sim, null) -> None:
+    import asyncio
+
+    async def numbers(n):
+        for i in range(n):
+            yield i
+
+    async for _ in tqdm(numbers(20), total=20, desc="async done", dispatcher=dispatcher, file=null):
+        pass
+
+    async def slow():
+        async for _ in tqdm(numbers(20), total=20, desc="async cancelled", dispatcher=dispatcher, file=null):
+            await asyncio.sleep(3600)
+
+    task = asyncio.ensure_future(slow())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert dispatcher.flush(5)
+    assert activity(sim, "async-done")["content_state"]["color"] == "green"
+    cancelled = activity(sim, "async-cancelled")
+    assert cancelled["state"] == "ended" and cancelled["content_state"]["subtitle"].startswith("Stopped at 1/20")
