@@ -52,11 +52,13 @@ def resolve_settings(
     *,
     env: Mapping[str, str] | None = None,
     has_transport: bool = False,
+    simulator_transport: bool = False,
 ) -> Settings:
     """argument > environment > default, for the key and the base URL.
 
     No key anywhere, no explicit base URL and no transport => the embedded simulator.
     An explicit base URL without a key still goes over HTTP (e.g. to the simulator CLI server).
+    A simulator's own transport (`simulator_transport`) gets the simulator's URL unless one is given.
     """
     env = os.environ if env is None else env
     if api_key is not None and not isinstance(api_key, str):
@@ -69,7 +71,7 @@ def resolve_settings(
     url = base_url or env.get(ENV_BASE_URL) or None
     embedded = key is None and url is None and not has_transport
     if url is None:
-        url = SIMULATOR_BASE_URL if embedded else DEFAULT_BASE_URL
+        url = SIMULATOR_BASE_URL if embedded or simulator_transport else DEFAULT_BASE_URL
     return Settings(api_key=key, base_url=url.rstrip("/"), embedded=embedded)
 
 

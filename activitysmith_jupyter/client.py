@@ -53,7 +53,8 @@ class _Base:
     def _setup(self, api_key: str | None, base_url: str | None, timeout: Any, max_retries: int,
                transport: Any, clock: Clock | None, rng: Callable[[], float] | None) -> Any:
         _check_retries(max_retries)
-        self._settings = resolve_settings(api_key, base_url, has_transport=transport is not None)
+        self._settings = resolve_settings(api_key, base_url, has_transport=transport is not None,
+                                          simulator_transport=getattr(transport, "simulator", None) is not None)
         self.simulator: Any = None
         if self._settings.embedded:
             from .simulator import shared_simulator  # only now: the simulator is not needed with a key
@@ -298,14 +299,7 @@ class AsyncActivitySmith(_Base):
                  transport: httpx.AsyncBaseTransport | None = None, clock: Clock | None = None,
                  rng: Callable[[], float] | None = None) -> None:
         transport = self._setup(api_key, base_url, timeout, max_retries, transport, clock, rng)
-        self._direct: httpx.AsyncBaseTransport | None = None
-        if transport is None:
-            from ._async_transport import async_http_transport  # imports httpcore
-            from ._transport import proxy_applies
-
-            transport = async_http_transport()
-            if not proxy_applies(self._base):  # as in the sync client: call our transport directly
-                self._direct = transport
+        # Stock httpx/httpcore transport: with requests in flight it meets the concurrency target as is.
         self._http = httpx.AsyncClient(**_httpx_kwargs(self, timeout, transport))
         self._extensions = {"timeout": self._http.timeout.as_dict()}
         self._bind_resources()
@@ -324,7 +318,7 @@ class AsyncActivitySmith(_Base):
         attempt = 0
         while True:
             try:
-                response = await (self._send_direct(request) if self._direct else self._http.send(request))
+                response = await self._http.send(request)
             except httpx.TransportError as exc:
                 step = rq.after_failure(prepared, exc, attempt=attempt, max_retries=self.max_retries,
                                         now=self._clock.time(), rng=self._rng)
@@ -337,15 +331,6 @@ class AsyncActivitySmith(_Base):
             self._log_retry(prepared, step, attempt)
             await self._sleep(step.delay)
             attempt += 1
-
-    async def _send_direct(self, request: httpx.Request) -> httpx.Response:
-        assert self._direct is not None
-        response = await self._direct.handle_async_request(request)
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
 
     async def _sleep(self, seconds: float) -> None:
         import anyio  # only when retrying

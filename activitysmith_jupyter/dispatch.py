@@ -16,7 +16,6 @@ Imports no tqdm and no IPython.
 from __future__ import annotations
 
 import atexit
-import copy
 import logging
 import math
 import threading
@@ -395,17 +394,8 @@ def _field(response: Any, name: str) -> Any:
 def _without_retries(client: Any) -> Any:
     """A view of `client` that makes one attempt per call: the dispatcher retries itself, on its own
     clock and budget (a client retry would sleep in the sender and spend budget unseen)."""
-    if not hasattr(client, "max_retries") or getattr(client, "max_retries", 0) == 0:
-        return client
-    try:
-        view = copy.copy(client)
-        view.max_retries = 0
-        view.live_activities = type(client.live_activities)(view)
-        view.notifications = type(client.notifications)(view)
-    except Exception:  # noqa: BLE001 - an unusual client: use it as it is
-        logger.debug("cannot make a retry-free view of %r", client, exc_info=True)
-        return client
-    return view
+    with_options = getattr(client, "with_options", None)
+    return with_options(max_retries=0) if with_options is not None else client
 
 
 # ------------------------------------------------------------------------------ one per client

@@ -89,6 +89,10 @@ class APIObject:
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
 
+    def keys(self) -> Any:
+        """The field names received (so ``dict(response)`` works too)."""
+        return self._data.keys()
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, APIObject):
             return self._data == other._data
@@ -103,7 +107,7 @@ class APIObject:
         return _copy(self._data)
 
     def __dir__(self) -> list[str]:
-        return sorted(set(self._data) | self._known | {"to_dict", "get"})
+        return sorted(set(self._data) | self._known | {"to_dict", "get", "keys"})
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self._data.items())

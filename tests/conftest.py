@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh simulator per test, clients on it, and a real loopback server."""
+"""Shared fixtures: a fresh simulator per test, clients and a dispatcher on it, and a real loopback server."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -46,6 +46,17 @@ async def aclient(sim):
 
     async with AsyncActivitySmith(transport=sim.transport()) as c:
         yield c
+
+
+@pytest.fixture
+def dispatcher(client, clock) -> Iterator:
+    """A Dispatcher for `client` pacing on the fake clock (test_dispatch and test_tqdm define their own,
+    on a client that uses the fake clock too)."""
+    from activitysmith_jupyter.dispatch import Dispatcher
+
+    d = Dispatcher(client, clock=clock)
+    yield d
+    d.close(timeout=5)
 
 
 @pytest.fixture

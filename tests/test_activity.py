@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,14 +15,6 @@ from activitysmith_jupyter.activity import (
     slugify,
 )
 from activitysmith_jupyter.clock import FakeClock
-from activitysmith_jupyter.dispatch import Dispatcher
-
-
-@pytest.fixture
-def dispatcher(client, clock) -> Iterator[Dispatcher]:
-    d = Dispatcher(client, clock=clock)
-    yield d
-    d.close(timeout=5)
 
 
 @pytest.fixture

@@ -102,6 +102,7 @@ async def test_client_on_a_simulator_transport_reports_that_simulator_and_its_cl
     try:
         assert c.simulator is sim
         assert c.mode == "simulator"
+        assert c.base_url == SIMULATOR_BASE_URL  # not the real API's URL: nothing goes there
         assert c._clock is clock
     finally:
         await close(c)

@@ -104,16 +104,23 @@ def test_request_budget_keeps_a_reserve_for_terminal_sends() -> None:
     assert budget.wait_time(5.0, terminal=True) == pytest.approx(55.0)
 
 
+def drive_like_a_bar(dispatcher, clock, minutes: float, step: float = 1.0, ticks_per_percent: float = 10) -> int:
+    """Submit whenever the dispatcher says an update is worth building (what the tqdm hook does);
+    returns how many updates were submitted."""
+    submitted = 0
+    for i in range(int(minutes * 60 / step)):
+        clock.advance(step)
+        if clock.monotonic() >= dispatcher.next_update_time(KEY):
+            dispatcher.update_stream(KEY, progress(min(99.0, i / ticks_per_percent)))
+            submitted += 1
+            wait_until(lambda: dispatcher.stats.pending == 0)
+    return submitted
+
+
 @pytest.mark.parametrize("hours", [0.25, 2, 8], ids=["15min", "2h", "8h"])
 def test_long_stream_never_draws_the_ios_warning_nor_exceeds_the_budget(dispatcher, sim, clock, hours) -> None:
     """Drive the dispatcher as the tqdm hook does (build only when the policy says an update may go)."""
-    step, sent_states = 7.0, 0
-    for i in range(int(hours * 3600 / step)):
-        clock.advance(step)
-        if clock.monotonic() >= dispatcher.next_update_time(KEY):
-            dispatcher.update_stream(KEY, progress(min(99.0, i / 100)))
-            sent_states += 1
-            wait_until(lambda: dispatcher.stats.pending == 0)
+    sent_states = drive_like_a_bar(dispatcher, clock, minutes=hours * 60, step=7.0, ticks_per_percent=100)
     dispatcher.end_stream(KEY, progress(100))
     assert dispatcher.flush(5)
     reqs = stream_requests(sim)
@@ -384,18 +391,6 @@ def test_exit_hook_gives_up_after_its_bound_when_the_server_is_gone(server, sim,
                    capture_output=True)
     took = time.monotonic() - started
     assert 4.5 < took < 5 + 5
-
-
-def drive_like_a_bar(dispatcher, clock, minutes: float, step: float = 1.0) -> int:
-    """Submit whenever the dispatcher says an update is worth building (what the tqdm hook does)."""
-    submitted = 0
-    for i in range(int(minutes * 60 / step)):
-        clock.advance(step)
-        if clock.monotonic() >= dispatcher.next_update_time(KEY):
-            dispatcher.update_stream(KEY, progress(min(99.0, i / 10)))
-            submitted += 1
-            wait_until(lambda: dispatcher.stats.pending == 0)
-    return submitted
 
 
 def test_a_refused_stream_is_not_hammered(dispatcher, sim, clock) -> None:

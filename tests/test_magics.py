@@ -24,17 +24,9 @@ from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 from traitlets.config import Config  # noqa: E402
 
 from activitysmith_jupyter.activity import current_activity  # noqa: E402
-from activitysmith_jupyter.dispatch import Dispatcher  # noqa: E402
 from activitysmith_jupyter.magics import ActivitySmithMagics, derive_title, transform_progress_cell  # noqa: E402
 
 ENV_VARS = ("ACTIVITYSMITH_NOTIFY", "ACTIVITYSMITH_CHANNELS", "ACTIVITYSMITH_COLOR", "JPY_SESSION_NAME")
-
-
-@pytest.fixture
-def dispatcher(client, clock) -> Iterator[Dispatcher]:
-    d = Dispatcher(client, clock=clock)
-    yield d
-    d.close(timeout=5)
 
 
 @pytest.fixture

@@ -11,18 +11,14 @@ import math
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
+from _wire_compare import load_golden
 
 from activitysmith_jupyter import payloads
 from activitysmith_jupyter.errors import PayloadError, Problem
 from activitysmith_jupyter.payloads import build_request, check, prepare, validate
-
-GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "golden" / "seed_requests.jsonl"
-if not GOLDEN.exists():  # the repo may live elsewhere; the shared docs do not move
-    GOLDEN = Path("/work/shared/golden/seed_requests.jsonl")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -113,11 +109,7 @@ class _SeedRecorder:
         return call
 
 
-def _golden_cases() -> list[dict]:
-    return [json.loads(line) for line in GOLDEN.read_text().splitlines() if line.strip()]
-
-
-@pytest.mark.parametrize("case", _golden_cases(), ids=lambda c: c["name"])
+@pytest.mark.parametrize("case", load_golden(), ids=lambda c: c["name"])
 def test_seed_request_builds_the_golden_body(case: dict) -> None:
     route = case["path"].rsplit("/", 1)[0] if case["path"].startswith("/live-activity/stream/") else case["path"]
     endpoint = _ENDPOINT_BY_ROUTE[(case["method"], route)]

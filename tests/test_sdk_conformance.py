@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import pytest
+from _wire_compare import load_golden
 
 activitysmith = pytest.importorskip("activitysmith")
 models = pytest.importorskip("activitysmith_openapi.models")
 
-GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "golden" / "seed_requests.jsonl"
-if not GOLDEN.exists():  # the repo may be cloned elsewhere; fall back to the shared copy
-    GOLDEN = Path("/work/shared/golden/seed_requests.jsonl")
-SEEDS = [json.loads(line) for line in GOLDEN.read_text().splitlines() if line.strip()]
+SEEDS = load_golden()
 
 RESPONSE_MODELS = {
     "push": models.PushNotificationResponse,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import ipywidgets as widgets
 
@@ -24,7 +24,7 @@ from .parse import (
     split_list,
 )
 
-__all__ = ["ActionRow", "ActionsEditor", "LiveActivityForm", "MetricsEditor", "NotificationForm", "TYPE_FIELDS"]
+__all__ = ["ActionRow", "LiveActivityForm", "MetricRow", "NotificationForm", "RowsEditor", "TYPE_FIELDS"]
 
 ParseError = tuple[str, str]  # (field path, message)
 Callback = Callable[[], None]
@@ -96,6 +96,14 @@ def _watch(callback: Callback, *ws: widgets.Widget) -> None:
         w.observe(lambda _change: callback(), names="value")
 
 
+def _load_object(fields: dict[str, Any], name: str, area: widgets.Textarea) -> None:
+    """Pop the JSON object field `name` into `area`; any other value stays in `fields` (sent back unchanged)."""
+    value = fields.pop(name, None)
+    area.value = format_json_object(value) if isinstance(value, Mapping) else ""
+    if value is not None and not isinstance(value, Mapping):
+        fields[name] = value
+
+
 # -------------------------------------------------------------------------------------- actions
 class ActionRow:
     """One action button: title, type (open_url / webhook), url, method, JSON body."""
@@ -145,65 +153,14 @@ class ActionRow:
             self.method.value = ""
             if method is not None:
                 action["method"] = method
-        body = action.pop("body", None)
-        self.body.value = format_json_object(body) if isinstance(body, Mapping) else ""
-        if body is not None and not isinstance(body, Mapping):
-            action["body"] = body
+        _load_object(action, "body", self.body)
         self._extra = action
-
-
-class ActionsEditor:
-    """Up to ``payloads.MAX_ACTIONS`` action rows with add/remove buttons."""
-
-    def __init__(self, prefix: str, on_change: Callback, *, limit: int = payloads.MAX_ACTIONS) -> None:
-        self._prefix, self._on_change, self.limit = prefix, on_change, limit
-        self.rows: list[ActionRow] = []
-        self.add = widgets.Button(description="add action", icon="plus", layout=widgets.Layout(width="auto"))
-        self.add.add_class(f"{prefix}-add")
-        self.add.on_click(lambda _b: self.add_row())
-        self.box = widgets.VBox([self.add])
-
-    def add_row(self, action: Mapping[str, Any] | None = None, *, notify: bool = True, force: bool = False) -> ActionRow:
-        if len(self.rows) >= self.limit and not force:  # a disabled button can still be clicked from Python
-            return self.rows[-1]
-        row = ActionRow(f"{self._prefix}-{len(self.rows)}", self._on_change, label=f"Action {len(self.rows) + 1}",
-                        removable=True)
-        row.load(action)
-        row.remove.on_click(lambda _b, r=row: self.remove_row(r))
-        self.rows.append(row)
-        self._relayout()
-        if notify:
-            self._on_change()
-        return row
-
-    def remove_row(self, row: ActionRow) -> None:
-        self.rows.remove(row)
-        self._relayout()
-        self._on_change()
-
-    def _relayout(self) -> None:
-        self.add.disabled = len(self.rows) >= self.limit
-        self.box.children = [r.box for r in self.rows] + [self.add]
-
-    def value(self) -> tuple[list[dict[str, Any]] | None, list[ParseError]]:
-        if not self.rows:
-            return None, []
-        actions, errors = [], []
-        for i, row in enumerate(self.rows):
-            action, errs = row.value(f"actions[{i}]")
-            actions.append(action)
-            errors.extend(errs)
-        return actions, errors
-
-    def load(self, actions: Any) -> None:
-        self.rows = []
-        for action in actions if isinstance(actions, list) else []:
-            self.add_row(action if isinstance(action, Mapping) else {}, notify=False, force=True)
-        self._relayout()
 
 
 # -------------------------------------------------------------------------------------- metrics
 class MetricRow:
+    """One metric: label, value, unit, color."""
+
     def __init__(self, prefix: str, on_change: Callback, index: int) -> None:
         self.label = _text(f"Metric {index + 1} label", f"{prefix}-label")
         self.value_ = _text("value", f"{prefix}-value", 'number, or "text"')
@@ -215,7 +172,7 @@ class MetricRow:
                                 layout=widgets.Layout(border="1px solid #ddd", padding="4px", margin="2px 0"))
         _watch(on_change, self.label, self.value_, self.unit, self.color)
 
-    def value(self) -> dict[str, Any]:
+    def value(self, path: str) -> tuple[dict[str, Any], list[ParseError]]:
         metric: dict[str, Any] = {**self._extra, "label": self.label.value, "value": parse_scalar(self.value_.value, strings=True)}
         if metric["value"] is None:
             metric["value"] = ""
@@ -223,10 +180,10 @@ class MetricRow:
             metric["unit"] = self.unit.value
         if self.color.value:
             metric["color"] = self.color.value
-        return metric
+        return metric, []  # values are sent as typed (see parse_scalar); validate() reports problems
 
-    def load(self, metric: Mapping[str, Any]) -> None:
-        metric = dict(metric)
+    def load(self, metric: Mapping[str, Any] | None) -> None:
+        metric = dict(metric or {})
         self.label.value = str(metric.pop("label", "") or "")
         self.value_.value = format_scalar(metric.pop("value", None), strings=True)
         self.unit.value = str(metric.pop("unit", "") or "")
@@ -237,22 +194,40 @@ class MetricRow:
         self._extra = metric
 
 
-class MetricsEditor:
-    """Up to ``payloads.MAX_METRICS`` metric rows (label, value, unit, color)."""
+# ----------------------------------------------------------------------------------- row lists
+class _Row(Protocol):
+    box: widgets.VBox
+    remove: widgets.Button
 
-    def __init__(self, prefix: str, on_change: Callback, *, limit: int = payloads.MAX_METRICS) -> None:
-        self._prefix, self._on_change, self.limit = prefix, on_change, limit
-        self.rows: list[MetricRow] = []
-        self.add = widgets.Button(description="add metric", icon="plus", layout=widgets.Layout(width="auto"))
+    def load(self, item: Mapping[str, Any] | None) -> None: ...
+
+    def value(self, path: str) -> tuple[dict[str, Any], list[ParseError]]: ...
+
+
+R = TypeVar("R", bound=_Row)
+
+
+class RowsEditor(Generic[R]):
+    """Up to ``limit`` rows, each one dict of a list field (actions, metrics), with add/remove buttons.
+
+    ``make_row(prefix, on_change, index)`` builds a row; ``noun`` names the add button; ``path`` is the
+    list's field path in problems (``f"{path}[i]"``).
+    """
+
+    def __init__(self, prefix: str, on_change: Callback, *, make_row: Callable[[str, Callback, int], R], noun: str,
+                 path: str, limit: int) -> None:
+        self._prefix, self._on_change, self._make_row, self._path, self.limit = prefix, on_change, make_row, path, limit
+        self.rows: list[R] = []
+        self.add = widgets.Button(description=f"add {noun}", icon="plus", layout=widgets.Layout(width="auto"))
         self.add.add_class(f"{prefix}-add")
         self.add.on_click(lambda _b: self.add_row())
         self.box = widgets.VBox([self.add])
 
-    def add_row(self, metric: Mapping[str, Any] | None = None, *, notify: bool = True, force: bool = False) -> MetricRow:
-        if len(self.rows) >= self.limit and not force:
+    def add_row(self, item: Mapping[str, Any] | None = None, *, notify: bool = True, force: bool = False) -> R:
+        if len(self.rows) >= self.limit and not force:  # a disabled button can still be clicked from Python
             return self.rows[-1]
-        row = MetricRow(f"{self._prefix}-{len(self.rows)}", self._on_change, len(self.rows))
-        row.load(metric or {})
+        row = self._make_row(f"{self._prefix}-{len(self.rows)}", self._on_change, len(self.rows))
+        row.load(item)
         row.remove.on_click(lambda _b, r=row: self.remove_row(r))
         self.rows.append(row)
         self._relayout()
@@ -260,7 +235,7 @@ class MetricsEditor:
             self._on_change()
         return row
 
-    def remove_row(self, row: MetricRow) -> None:
+    def remove_row(self, row: R) -> None:
         self.rows.remove(row)
         self._relayout()
         self._on_change()
@@ -269,14 +244,26 @@ class MetricsEditor:
         self.add.disabled = len(self.rows) >= self.limit
         self.box.children = [r.box for r in self.rows] + [self.add]
 
-    def value(self) -> list[dict[str, Any]] | None:
-        return [row.value() for row in self.rows] if self.rows else None
+    def value(self) -> tuple[list[dict[str, Any]] | None, list[ParseError]]:
+        """The list (None with no rows) and the rows' parse errors."""
+        if not self.rows:
+            return None, []
+        items, errors = [], []
+        for i, row in enumerate(self.rows):
+            item, errs = row.value(f"{self._path}[{i}]")
+            items.append(item)
+            errors.extend(errs)
+        return items, errors
 
-    def load(self, metrics: Any) -> None:
+    def load(self, items: Any) -> None:
         self.rows = []
-        for metric in metrics if isinstance(metrics, list) else []:
-            self.add_row(metric if isinstance(metric, Mapping) else {}, notify=False, force=True)
+        for item in items if isinstance(items, list) else []:
+            self.add_row(item if isinstance(item, Mapping) else {}, notify=False, force=True)
         self._relayout()
+
+
+def _action_row(prefix: str, on_change: Callback, index: int) -> ActionRow:
+    return ActionRow(prefix, on_change, label=f"Action {index + 1}", removable=True)
 
 
 # --------------------------------------------------------------------------- shared small fields
@@ -322,10 +309,7 @@ class _Common:
         self.channels.value = format_list(channels) if isinstance(channels, list) else ""
         if channels is not None and not isinstance(channels, list):
             body["channels"] = channels
-        metadata = body.pop("metadata", None)
-        self.metadata.value = format_json_object(metadata) if isinstance(metadata, Mapping) else ""
-        if metadata is not None and not isinstance(metadata, Mapping):
-            body["metadata"] = metadata
+        _load_object(body, "metadata", self.metadata)
 
 
 # ---------------------------------------------------------------------------------- notification
@@ -344,7 +328,8 @@ class NotificationForm:
         self.redirection = _text("redirection", f"{p}-redirection", "https://…, shortcuts://…, app://…")
         self.interruption_level = _choice("interruption level", f"{p}-interruption_level",
                                           [("(default: active)", ""), *[(v, v) for v in payloads.INTERRUPTION_LEVELS]])
-        self.actions = ActionsEditor(f"{p}-action", on_change)
+        self.actions = RowsEditor(f"{p}-action", on_change, make_row=_action_row, noun="action", path="actions",
+                                  limit=payloads.MAX_ACTIONS)
         self.common = _Common(p, on_change)
         # legacy, undocumented fields (kept for completeness)
         self.badge = _text("badge (legacy)", f"{p}-badge", "integer")
@@ -407,10 +392,7 @@ class NotificationForm:
             body["actions"] = actions
         self.common.load(body)
         self.badge.value = format_scalar(body.pop("badge", None))
-        legacy = body.pop("payload", None)
-        self.payload.value = format_json_object(legacy) if isinstance(legacy, Mapping) else ""
-        if legacy is not None and not isinstance(legacy, Mapping):
-            body["payload"] = legacy
+        _load_object(body, "payload", self.payload)
         self._extra = body
 
 
@@ -439,7 +421,8 @@ class LiveActivityForm:
         self.color = _colors("color", f"{p}-color")
         self.step_color = _colors("step color", f"{p}-step_color")
         self.step_colors = _text("step colors", f"{p}-step_colors", "green, green, red")
-        self.metrics = MetricsEditor(f"{p}-metric", on_change)
+        self.metrics = RowsEditor(f"{p}-metric", on_change, make_row=MetricRow, noun="metric",
+                                  path="content_state.metrics", limit=payloads.MAX_METRICS)
         self.icon_symbol = _text("icon (SF Symbol)", f"{p}-icon_symbol", "bolt.fill")
         self.icon_color = _colors("icon color", f"{p}-icon_color")
         self.badge_title = _text("badge", f"{p}-badge_title", "LIVE")
@@ -516,8 +499,10 @@ class LiveActivityForm:
                 cs[name] = getattr(self, name).value
         if self.uses("step_colors") and self.step_colors.value.strip():
             cs["step_colors"] = split_list(self.step_colors.value)
-        if self.uses("metrics") and self.metrics.value() is not None:
-            cs["metrics"] = self.metrics.value()
+        if self.uses("metrics"):
+            metrics, _ = self.metrics.value()  # metric rows report no parse errors
+            if metrics is not None:
+                cs["metrics"] = metrics
         if self.uses("icon") and self.icon_symbol.value:
             cs["icon"] = {"symbol": self.icon_symbol.value, **({"color": self.icon_color.value} if self.icon_color.value else {})}
         if self.uses("badge") and self.badge_title.value:
