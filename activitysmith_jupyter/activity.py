@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import site
 import sysconfig
 import threading
@@ -38,7 +37,6 @@ __all__ = [
     "format_duration",
     "format_failure",
     "last_user_frame",
-    "slugify",
 ]
 
 log = logging.getLogger("activitysmith_jupyter")
@@ -94,15 +92,6 @@ def _elapsed_text(minutes: int) -> str:
 def _truncate(text: str, limit: int) -> str:
     text = " ".join(text.split()) if "\n" not in text else text.strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-_SLUG_BAD = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-def slugify(text: str, *, limit: int = 48) -> str:
-    """A stream-key-safe slug (``[A-Za-z0-9_-]``), lowercase, never empty."""
-    slug = _SLUG_BAD.sub("-", text.strip().lower()).strip("-_")
-    return slug[:limit].rstrip("-_") or "cell"
 
 
 def _library_prefixes() -> tuple[str, ...]:

@@ -23,7 +23,8 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.process import arg_split
 from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
-from .activity import ActivitySettings, CellActivity, slugify
+from .activity import ActivitySettings, CellActivity
+from .payloads import COLORS, MAX_STREAM_KEY_LENGTH, STREAM_KEY_PATTERN, stream_key_from
 
 __all__ = [
     "ActivitySmithMagics",
@@ -35,10 +36,8 @@ __all__ = [
 
 log = logging.getLogger("activitysmith_jupyter")
 
-COLORS = ("lime", "green", "cyan", "blue", "purple", "magenta", "red", "orange", "yellow", "gray")
 NOTIFY = ("always", "failure", "never")
 TYPES = ("progress", "segmented_progress")
-STREAM_KEY = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 ENV_NOTIFY = "ACTIVITYSMITH_NOTIFY"
 ENV_CHANNELS = "ACTIVITYSMITH_CHANNELS"
 ENV_COLOR = "ACTIVITYSMITH_COLOR"
@@ -275,8 +274,8 @@ class ActivitySmithMagics(Magics):
         subtitle = args.subtitle
         if subtitle is None and args.title is None and _notebook_name(shell.user_ns, os.environ):
             subtitle = _first_comment(raw)  # notebook name as title: the cell's comment below it
-        key = args.stream_key if args.stream_key is not None else "nb-" + slugify(title)
-        if not STREAM_KEY.match(key):
+        key = args.stream_key if args.stream_key is not None else "nb-" + stream_key_from(title.lower(), default="cell", max_length=48)
+        if len(key) > MAX_STREAM_KEY_LENGTH or not STREAM_KEY_PATTERN.match(key):
             raise UsageError(f"--key {key!r}: a stream key is 1-255 letters, digits, '_' or '-'")
         kind = _choice(args.type, TYPES, "--type") if args.type is not None else "progress"
         if args.steps is not None and args.steps < 1:

@@ -33,7 +33,7 @@ __all__ = [
     "MAX_METADATA_ENTRIES", "MAX_METADATA_KEY_LENGTH", "MAX_METADATA_STRING_LENGTH", "MAX_METADATA_BYTES",
     "CONTENT_STATE_DEFAULTS", "END_AUTO_DISMISS_MINUTES_DEFAULT", "TYPE_REQUIREMENTS",
     # helpers
-    "content_state", "metric", "action", "alert_icon", "alert_badge", "type_requirements",
+    "content_state", "metric", "action", "alert_icon", "alert_badge", "type_requirements", "stream_key_from",
     # building and validation
     "Problem", "PayloadError", "build_request", "validate", "check", "prepare", "keywords_for",
 ]
@@ -967,3 +967,13 @@ def prepare(endpoint: Endpoint | str, request: Any = None, *, key: Any = None, *
     body = build_request(endpoint, request, **fields)
     check(endpoint, body, key=key)
     return body
+
+
+_NOT_STREAM_KEY_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def stream_key_from(text: str | None, *, default: str, max_length: int = MAX_STREAM_KEY_LENGTH) -> str:
+    """A valid stream key made from free text (a bar's description, a cell's title): every run of other
+    characters becomes '-', the ends are trimmed, and `default` stands in when nothing is left."""
+    slug = _NOT_STREAM_KEY_CHARS.sub("-", text or "").strip("-_")
+    return slug[:max_length].rstrip("-_") or default

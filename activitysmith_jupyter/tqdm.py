@@ -20,7 +20,6 @@ import dis
 import logging
 import math
 import os
-import re
 import sys
 import threading
 import time
@@ -39,7 +38,7 @@ from .dispatch import Dispatcher, dispatcher_for
 from .policy import UpdatePolicy
 
 __all__ = [
-    "BarObserver", "BarSnapshot", "observe_bars", "snapshot", "stream_key_for", "tqdm_activitysmith",
+    "BarObserver", "BarSnapshot", "observe_bars", "snapshot", "tqdm_activitysmith",
     "trange_activitysmith", "tqdm", "trange",
 ]
 
@@ -50,12 +49,6 @@ MAX_TITLE = 60
 _COLORS_DONE = {"completed": "green", "stopped": "orange", "failed": "red", "interrupted": "orange"}
 
 # ----------------------------------------------------------------------------- helpers (pure)
-
-
-def stream_key_for(text: str | None, *, default: str = "tqdm") -> str:
-    """A stream key (``^[A-Za-z0-9_-]+$``, at most 255 characters) derived from a description."""
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", text or "").strip("-_")
-    return (slug or default)[:200]
 
 
 def _fmt_num(x: float | None, unit_scale: Any, divisor: int) -> str:
@@ -359,7 +352,7 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[misc,valid-type]  # pylint:
         desc = (self.desc or "").strip().rstrip(":").strip()
         if stream_key is not None:
             payloads.check("end_stream", {}, key=stream_key)  # a bad key is the caller's mistake
-        key = _claim_key(stream_key or stream_key_for(desc or title), exact=stream_key is not None)
+        key = _claim_key(stream_key or payloads.stream_key_from(desc or title, default="tqdm", max_length=200), exact=stream_key is not None)
         if dispatcher is None:
             dispatcher = dispatcher_for(client)
         m = _Mirror(dispatcher, key, title[:MAX_TITLE] if title else None, color, channels, policy)

@@ -12,9 +12,9 @@ from activitysmith_jupyter.activity import (
     elapsed_bucket,
     format_duration,
     format_failure,
-    slugify,
 )
 from activitysmith_jupyter.clock import FakeClock
+from activitysmith_jupyter.payloads import stream_key_from
 
 
 @pytest.fixture
@@ -60,8 +60,8 @@ def test_elapsed_bucket_is_coarse(seconds, minutes) -> None:
     ("text", "slug"), [("Train model!", "train-model"), ("  ", "cell"), ("é/ü", "cell"), ("a" * 90, "a" * 48)],
     ids=["words", "blank", "non-ascii", "long"],
 )
-def test_slugify_makes_stream_keys(text, slug) -> None:
-    assert slugify(text) == slug
+def test_cell_titles_make_lowercase_stream_keys(text, slug) -> None:  # as the magic derives them
+    assert stream_key_from(text.lower(), default="cell", max_length=48) == slug
 
 
 def test_start_queues_the_first_state_and_becomes_current(dispatcher, cell_clock, sim) -> None:

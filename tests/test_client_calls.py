@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import anyio
 import pytest
+from _bad_payloads import BAD as BAD_BODIES
 from _client_twins import KEY, api, call  # noqa: F401  (api is a fixture)
 
 from activitysmith_jupyter import payloads
@@ -167,3 +169,44 @@ async def test_async_client_runs_requests_concurrently(sim, clock) -> None:
                 tg.start_soon(one, i)
     assert all(r.success for r in results)
     assert sorted(r.path for r in sim.requests) == sorted(f"/metrics/m.{i}/value" for i in range(8))
+
+
+# Every bad body of the payload-rules table, sent through the real client: refused before sending.
+def _send_bad(api, endpoint: str, body: Any, key: Any) -> Any:  # noqa: F811
+    la = api.live_activities
+    return {
+        "push": lambda: api.notifications.send(body),
+        "replace": lambda: api.notifications.replace(key if key is not None else "ntf_1", body),
+        "start": lambda: la.start(body),
+        "update": lambda: la.update(body),
+        "end": lambda: la.end(body),
+        "stream": lambda: la.stream(key if key is not None else "job", body),
+        "end_stream": lambda: la.end_stream(key if key is not None else "job", body),
+        "metric": lambda: api.metrics.update(key, body),
+    }[endpoint]()
+
+
+def _expressible(endpoint: str, body: Any) -> bool:
+    """Bodies the client sends as given: not badge_count's (value, channels=) or a metric without a value,
+    not a top-level `channels` (the client turns it into `target`, as the SDK does), not a non-dict
+    request (a TypeError)."""
+    if endpoint == "badge" or not isinstance(body, dict) or "channels" in body:
+        return False
+    return endpoint != "metric" or "value" in body
+
+
+_THROUGH_CLIENT = [c for c in BAD_BODIES if _expressible(c[1], c[2])]
+
+
+def test_at_least_40_bad_bodies_go_through_the_client() -> None:
+    assert len(_THROUGH_CLIENT) >= 40
+
+
+@pytest.mark.parametrize(("endpoint", "body", "key", "path"), [c[1:] for c in _THROUGH_CLIENT],
+                         ids=[c[0] for c in _THROUGH_CLIENT])
+async def test_every_bad_body_is_refused_naming_its_field_and_nothing_is_sent(api, sim, endpoint, body, key,
+                                                                              path) -> None:  # noqa: F811
+    with pytest.raises(PayloadError) as info:
+        await call(_send_bad(api, endpoint, body, key))
+    assert path in [p.path for p in info.value.problems]
+    assert sim.requests == []

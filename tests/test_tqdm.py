@@ -18,7 +18,7 @@ import activitysmith_jupyter.tqdm as as_tqdm
 from activitysmith_jupyter.client import ActivitySmith
 from activitysmith_jupyter.dispatch import Dispatcher
 from activitysmith_jupyter.errors import PayloadError
-from activitysmith_jupyter.tqdm import BarSnapshot, observe_bars, stream_key_for, tqdm, trange
+from activitysmith_jupyter.tqdm import BarSnapshot, observe_bars, tqdm, trange
 
 
 def shown(sim) -> list[dict]:
@@ -182,9 +182,10 @@ def test_title_color_and_channels_reach_the_phone(dispatcher, sim, null) -> None
     [("Epoch 1/3: train", "Epoch-1-3-train"), ("", "tqdm"), ("ÉTL ünïcode", "TL-n-code"), ("x" * 400, "x" * 200)],
     ids=["punctuation", "empty", "non-ascii", "long"],
 )
-def test_stream_key_is_derived_from_the_description(desc, key) -> None:
-    assert stream_key_for(desc) == key
-    assert re.fullmatch(r"[A-Za-z0-9_-]{1,255}", stream_key_for(desc))
+def test_stream_key_is_derived_from_the_description(desc, key, dispatcher, null) -> None:
+    with tqdm(range(3), desc=desc, dispatcher=dispatcher, file=null) as bar:
+        assert bar.stream_key == key
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,255}", bar.stream_key)
 
 
 def test_concurrent_bars_with_the_same_description_get_distinct_keys(dispatcher, null) -> None:

@@ -96,6 +96,18 @@ def _watch(callback: Callback, *ws: widgets.Widget) -> None:
         w.observe(lambda _change: callback(), names="value")
 
 
+def _read_object(fields: dict[str, Any], name: str, area: widgets.Textarea, error_label: widgets.HTML,
+                 errors: list[ParseError], *, path: str | None = None) -> None:
+    """Set `name` from the JSON object typed in `area` (blank: left out); text that is not one is shown in
+    `error_label` and added to `errors` at `path` (default `name`)."""
+    value, error = parse_json_object(area.value)
+    _show_error(error_label, error)
+    if error:
+        errors.append((path or name, error))
+    elif value is not None:
+        fields[name] = value
+
+
 def _load_object(fields: dict[str, Any], name: str, area: widgets.Textarea) -> None:
     """Pop the JSON object field `name` into `area`; any other value stays in `fields` (sent back unchanged)."""
     value = fields.pop(name, None)
@@ -131,11 +143,9 @@ class ActionRow:
         action: dict[str, Any] = {**self._extra, "title": self.title.value, "type": self.type.value, "url": self.url.value}
         if self.method.value:
             action["method"] = self.method.value
-        body, error = parse_json_object(self.body.value)
-        _show_error(self.error, error)
-        if body is not None:
-            action["body"] = body
-        return action, ([(f"{path}.body", error)] if error else [])
+        errors: list[ParseError] = []
+        _read_object(action, "body", self.body, self.error, errors, path=f"{path}.body")
+        return action, errors
 
     def load(self, action: Mapping[str, Any] | None) -> None:
         action = dict(action or {})
@@ -286,12 +296,7 @@ class _Common:
             request["tags"] = split_list(self.tags.value)
         if self.has_channels and split_list(self.channels.value):
             request["channels"] = split_list(self.channels.value)
-        metadata, error = parse_json_object(self.metadata.value)
-        _show_error(self.metadata_error, error)
-        if error:
-            errors.append(("metadata", error))
-        elif metadata is not None:
-            request["metadata"] = metadata
+        _read_object(request, "metadata", self.metadata, self.metadata_error, errors)
 
     def load(self, body: dict[str, Any]) -> None:
         """Pop the fields this part shows out of ``body`` (a copy)."""
@@ -367,12 +372,7 @@ class NotificationForm:
             req["badge"] = parse_scalar(self.badge.value)
         if self.sound.value:
             req["sound"] = self.sound.value
-        legacy, error = parse_json_object(self.payload.value)
-        _show_error(self.payload_error, error)
-        if error:
-            errors.append(("payload", error))
-        elif legacy is not None:
-            req["payload"] = legacy
+        _read_object(req, "payload", self.payload, self.payload_error, errors)
         return {**self._extra, **req}, errors
 
     def load(self, body: Mapping[str, Any]) -> None:
