@@ -369,24 +369,24 @@ class ActivitySmithMagics(Magics):
     def activitysmith(self, line: str = "") -> None:
         """ActivitySmith from the notebook.
 
-        Usage::
+        Usage:
 
             %activitysmith status          simulator or live, base URL, masked key, send counts, last error
             %activitysmith notify "text"   a quick push notification ("text" is its title)
             %activitysmith                 this help
         """
-        words = arg_split(line.strip(), posix=True)
-        if not words or words[0] in ("help", "-h", "--help"):
+        command, rest = (line.split(None, 1) + ["", ""])[:2]
+        rest = rest.strip()
+        if not command or command in ("help", "-h", "--help"):
             print(inspect.cleandoc(self.activitysmith.__doc__ or ""))
             return
-        command, rest = words[0], words[1:]
         if command == "status":
             if rest:
                 raise UsageError("%activitysmith status takes no arguments")
             print(self._status())
             return
         if command == "notify":
-            text = " ".join(rest).strip()
+            text = _notify_text(rest)
             if not text:
                 raise UsageError('%activitysmith notify needs a text, e.g. %activitysmith notify "done"')
             request: dict[str, Any] = {"title": text}
@@ -418,6 +418,19 @@ class ActivitySmithMagics(Magics):
         if open_now:
             lines.append("running:    " + ", ".join(open_now))
         return "\n".join(lines)
+
+
+def _notify_text(rest: str) -> str:
+    """The text of ``%activitysmith notify ...``: one quoted string loses its quotes ("done" -> done);
+    anything else is taken as typed, so apostrophes and inner quotes survive (It's done)."""
+    if len(rest) >= 2 and rest[0] in "'\"" and rest[-1] == rest[0]:
+        try:
+            words = arg_split(rest, posix=True)
+        except ValueError:
+            words = []
+        if len(words) == 1:
+            return words[0].strip()
+    return rest
 
 
 def _one_line(error: Any) -> str:

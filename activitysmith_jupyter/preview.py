@@ -247,9 +247,10 @@ def _bar(fraction: float | None, color: str) -> str:
 
 def _body_progress(cs: Mapping[str, Any], accent: str) -> str:
     fraction, label = _progress_fraction(cs)
-    pct = "" if fraction is None else f"{round(fraction * 100)}%"
+    # the rounded percent only next to a value/upper_limit label: "41.2%" needs no "41%" beside it
+    pct = "" if fraction is None or _number(cs.get("percentage")) is not None else f"{round(fraction * 100)}%"
     return _bar(fraction, accent) + (f'<div class="asj-progress-label"><span>{_e(label)}</span>'
-                                     f'<span>{_e(pct if pct != label else "")}</span></div>')
+                                     f'<span>{_e(pct)}</span></div>')
 
 
 def _body_segments(cs: Mapping[str, Any], accent: str) -> str:

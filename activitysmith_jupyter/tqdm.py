@@ -202,6 +202,27 @@ def close_outcome(bar: Any, exc: BaseException | None) -> tuple[str, str | None]
     return "stopped", None
 
 
+def _after_this_cell(callback: Callable[[BaseException | None], Any]) -> bool:
+    """Under IPython, call ``callback(error_in_exec)`` once when the running cell ends; False elsewhere.
+
+    A for-loop's bar sees an exception in the loop body only as ``GeneratorExit``; the cell's result
+    says what it was (``KeyboardInterrupt`` -> interrupted, else the exception's type and message)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None or threading.current_thread() is not threading.main_thread():  # cells run in main
+        return False
+    shell = ipython.get_ipython()
+    events = getattr(shell, "events", None)
+    if events is None:
+        return False
+
+    def once(result: Any) -> None:
+        events.unregister("post_run_cell", once)
+        callback(getattr(result, "error_in_exec", None))
+
+    events.register("post_run_cell", once)
+    return True
+
+
 class _UnknownError(Exception):
     pass
 
@@ -398,7 +419,15 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[misc,valid-type]  # pylint:
             outcome, detail = "stopped", None
         super().close()
         self._activitysmith = None
+        if outcome == "failed" and detail is None and _after_this_cell(lambda error: self._end(m, error)):
+            return  # an exception left the loop, type unknown here: IPython tells at the cell's end
+        self._end(m, None, outcome, detail)
+
+    def _end(self, m: _Mirror, cell_error: BaseException | None, outcome: str = "failed",
+             detail: str | None = None) -> None:
         try:
+            if cell_error is not None:
+                outcome, detail = close_outcome(self, cell_error)
             m.end(self, outcome, detail)
         except Exception as exc:  # noqa: BLE001
             self._mirror_failed(exc)

@@ -210,6 +210,9 @@ class Composer(widgets.VBox):
         else:
             self.preview_view.value = preview.render_live_activity(body, wallpaper=True)
         self.problems_view.value = self._problems_html(problems)
+        if _refused_here(self.result):  # "not sent: <problems>" is about an older form; the list above is current
+            self.result = {}
+            self.result_view.value = ""
         self.code_view.value = f'<pre class="asj-code-text" style="margin:0;white-space:pre;overflow-x:auto">{html.escape(self.python_code)}</pre>'
 
     @property
@@ -296,3 +299,8 @@ class Composer(widgets.VBox):
         title = (self.payload.get("content_state") or {}).get("title") if self.endpoint == "stream" else self.payload.get("title")
         key = f", stream_key={self.stream_key!r}" if self.endpoint == "stream" else ""
         return f"Composer(endpoint={self.endpoint!r}{key}, title={title!r}, problems={len(self.problems)})"
+
+
+def _refused_here(result: Mapping[str, Any]) -> bool:
+    """A result that never left the machine (the form's own problems), as opposed to an answer."""
+    return bool(result) and not result.get("ok") and "problems" in (result.get("error") or {})

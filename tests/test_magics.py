@@ -533,6 +533,18 @@ def test_notify_sends_a_quick_push(ip, sim, capsys) -> None:
     assert "queued push" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("line", "title"),
+    [("notify It's done", "It's done"), ('notify  "done" ', "done"), ("notify 'a' and 'b'", "'a' and 'b'"),
+     ('notify say "hi" now', 'say "hi" now'), ("notify\tdone", "done")],
+    ids=["apostrophe", "quoted", "two-quoted", "inner-quotes", "tab"],
+)
+def test_notify_takes_the_text_as_typed(ip, sim, line, title) -> None:
+    ip.run_line_magic("activitysmith", line)  # an apostrophe used to raise shlex's "No closing quotation"
+    settle(ip)
+    assert pushes(sim)[0]["title"] == title
+
+
 @pytest.mark.parametrize(("line", "ok"), [("", True), ("help", True), ("frobnicate", False), ("notify", False),
                                           ("status now", False)], ids=["bare", "help", "unknown", "notify-empty",
                                                                          "status-args"])

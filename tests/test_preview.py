@@ -213,11 +213,19 @@ def test_progress_percentage_bar_and_color():
     assert "42%" in text_of(root, "asj-progress-label")
 
 
+@pytest.mark.parametrize("pct", [41.2, 66.7, 99.5])
+def test_fractional_percentage_is_shown_once(pct):
+    root = parse(preview.render_live_activity({"title": "Epochs", "type": "progress", "percentage": pct}))
+    spans = [s.all_text().strip() for s in root.find("asj-progress-label").children]
+    assert [s for s in spans if s] == [f"{pct}%"]  # was "41.2%" and "41%" side by side
+
+
 def test_progress_value_over_upper_limit():
     root = parse(preview.render_live_activity(
         {"title": "Rows", "type": "progress", "value": 250, "upper_limit": 1000}))
     assert _fill_width(root) == 25.0
     assert "250 / 1000" in text_of(root, "asj-progress-label")
+    assert "25%" in text_of(root, "asj-progress-label")  # the rounded percent beside value / upper_limit
 
 
 def test_progress_percentage_wins_over_value():

@@ -29,6 +29,30 @@ def test_first_put_without_type_is_400(sim):
     assert sim.lock_screen() == []
 
 
+@pytest.mark.parametrize(
+    ("content_state", "missing"),
+    [({"title": "Health", "type": "metrics"}, "content_state.metrics"),
+     ({"title": "Backup", "type": "segmented_progress", "current_step": 1}, "content_state.number_of_steps"),
+     ({"title": "Revenue", "type": "value"}, "content_state.value")],
+    ids=["metrics-without-metrics", "segments-without-step-count", "value-without-value"],
+)
+def test_first_put_without_its_types_fields_is_400(sim, content_state, missing):
+    with api(sim) as http:
+        r = put(http, "job", {"content_state": content_state})
+    assert r.status_code == 400
+    assert missing in r.json()["message"]
+    assert sim.lock_screen() == []
+
+
+def test_type_change_needs_the_new_types_fields_and_keeps_the_old_activity(sim):
+    with api(sim) as http:
+        first = put(http, "job", progress(10)).json()
+        refused = put(http, "job", {"content_state": {"title": "Job", "type": "value"}})
+        rotated = put(http, "job", {"content_state": {"title": "Job", "type": "value", "value": "$1,240"}}).json()
+    assert refused.status_code == 400 and "content_state.value" in refused.json()["message"]
+    assert rotated["operation"] == "rotated" and rotated["previous_activity_id"] == first["activity_id"]
+
+
 def test_later_put_updates_and_keeps_the_type(sim):
     with api(sim) as http:
         first = put(http, "reindex", progress(10)).json()

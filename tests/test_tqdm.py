@@ -100,6 +100,56 @@ def test_keyboard_interrupt_ends_as_interrupted(dispatcher, sim, null) -> None:
     assert cs["subtitle"].startswith("Interrupted at 5/10") and cs["color"] != "green" and cs["percentage"] < 100
 
 
+@pytest.fixture
+def shell(dispatcher):
+    """A real IPython shell (no extension) whose cells loop over a mirrored bar."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    InteractiveShell.clear_instance()
+    cfg = Config()
+    cfg.HistoryManager.hist_file = ":memory:"
+    ip = InteractiveShell.instance(config=cfg)
+    ip.user_ns.update(tqdm=tqdm, dispatcher=dispatcher, null=open(os.devnull, "w"))
+    try:
+        yield ip
+    finally:
+        ip.user_ns["null"].close()
+        InteractiveShell.clear_instance()
+
+
+@pytest.mark.parametrize(
+    ("raised", "subtitle", "color"),
+    [("KeyboardInterrupt", "Interrupted at 5/10", "orange"), ("ValueError('shard 7 is corrupt')", "Failed at 5/10", "red")],
+    ids=["ctrl-c", "exception"],
+)
+def test_in_ipython_a_for_loop_bar_ends_with_what_stopped_the_cell(shell, dispatcher, sim, raised, subtitle,
+                                                                   color) -> None:
+    result = shell.run_cell(
+        "for i in tqdm(range(10), desc='Cell loop', dispatcher=dispatcher, file=null):\n"
+        f"    if i == 5:\n        raise {raised}\n"
+    )
+    assert type(result.error_in_exec).__name__ == raised.split("(")[0]
+    assert dispatcher.flush(5)
+    cs = activity(sim, "Cell-loop")["content_state"]
+    assert cs["subtitle"].startswith(subtitle) and cs["color"] == color
+    if raised.startswith("ValueError"):
+        assert "ValueError: shard 7 is corrupt" in cs["subtitle"]
+
+
+def test_in_ipython_an_exception_caught_inside_the_cell_still_ends_the_bar(shell, dispatcher, sim) -> None:
+    result = shell.run_cell(
+        "try:\n"
+        "    for i in tqdm(range(10), desc='Caught', dispatcher=dispatcher, file=null):\n"
+        "        if i == 3:\n            raise ValueError('x')\n"
+        "except ValueError:\n    pass\n"
+    )
+    assert result.error_in_exec is None
+    assert dispatcher.flush(5)
+    cs = activity(sim, "Caught")["content_state"]
+    assert activity(sim, "Caught")["state"] == "ended" and cs["subtitle"].startswith("Failed at 3/10")
+
+
 @pytest.mark.parametrize("how", ["break", "return", "zip-shorter"], ids=str)
 def test_loop_left_early_ends_as_incomplete(dispatcher, sim, null, how) -> None:
     def run() -> None:

@@ -241,6 +241,19 @@ def test_invalid_body_is_not_sent_and_problems_shown(client, sim):
     assert "actions" in c.result_view.value
 
 
+def test_a_refusal_is_cleared_once_the_form_changes_but_an_answer_stays(client, sim):
+    c = Composer(client=client)
+    c.send_button.click()  # no title: refused here
+    assert c.result["ok"] is False and "title" in c.result_view.value
+    c.notification.title.value = "x"  # the stale "title: is required" used to stay next to "no problems"
+    assert c.result == {} and c.result_view.value == ""
+    assert c.problems == []
+    c.send_button.click()
+    assert c.result["ok"] is True
+    c.notification.message.value = "more"  # a real answer from the API stays until the next send
+    assert c.result["ok"] is True and "succeeded" in c.result_view.value
+
+
 def test_unparsable_json_blocks_sending(client, sim):
     c = Composer(client=client)
     c.notification.title.value = "x"

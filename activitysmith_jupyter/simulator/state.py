@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..clock import SYSTEM_CLOCK, Clock
+from .. import payloads
 from ..payloads import CONTENT_STATE_DEFAULTS, END_AUTO_DISMISS_MINUTES_DEFAULT
 from .faults import Fault, FaultSet
 from .limits import SlidingWindow
@@ -443,9 +444,7 @@ class Simulator:
                     "timestamp": self._now_iso()}
         cs = body["content_state"]
         if live is None:
-            if not cs.get("type"):
-                raise _Reply(400, {"error": "bad_request", "message": "content_state.type: required to start a "
-                                   f"Live Activity (stream {key!r} has no active Live Activity)."})
+            self._check_can_start(key, cs)
             self._check_capacity()
             new = self._start_activity(key, body, cs)
             return {**base, "operation": "started", "activity_id": new.activity_id, "remote_push_sent": True,
@@ -456,6 +455,8 @@ class Simulator:
         too_old = self.rotate_after is not None and self.clock.time() - live.started_at >= self.rotate_after
         if type_changed or channels_changed or too_old:
             fresh = dict(cs) if type_changed else {**live.content_state, **cs}
+            if type_changed:
+                self._check_can_start(key, fresh)
             inherited = {n: getattr(live, n) for n in ("action", "secondary_action", "tags", "metadata", "channels")}
             self._end(live, {}, 0.0, "rotated")
             new = self._start_activity(key, {**inherited, **body, "channels": channels or live.channels}, fresh,
@@ -473,6 +474,15 @@ class Simulator:
         if warning:
             out["warning"] = warning
         return out
+
+    @staticmethod
+    def _check_can_start(key: str, state: dict[str, Any]) -> None:
+        """A PUT that starts an activity needs its type and that type's fields (as a legacy start does)."""
+        missing = payloads.type_requirements(state)
+        if missing:
+            reasons = "; ".join(f"{p.path}: {p.message}" for p in missing)
+            raise _Reply(400, {"error": "bad_request",
+                               "message": f"{reasons} (this request starts the Live Activity of stream {key!r})."})
 
     def _on_end_stream(self, key: str | None, body: dict[str, Any]) -> dict[str, Any]:
         assert key is not None
