@@ -435,10 +435,11 @@ class CellActivity:
         if bar is None or self.ended or getattr(bar, "bar_id", None) in self._stale_bars:
             return
         try:
+            from .tqdm import bar_subtitle  # the hook's own wording: n/total · rate · ETA (tqdm is loaded)
+
             n = float(getattr(bar, "n", 0) or 0)
             total = getattr(bar, "total", None)
             desc = str(getattr(bar, "desc", "") or "").strip().rstrip(":")
-            unit = str(getattr(bar, "unit", "it") or "it")
             pct = None
             if total:
                 pct = round(max(0.0, min(100.0, 100.0 * n / float(total))), 1)
@@ -448,8 +449,8 @@ class CellActivity:
                     return
                 self._state.bar_key = key
                 content = dict(self._state.content)
-                count = f"{_num(n)}/{_num(total)}" if total else f"{_num(n)} {unit}"
-                content["subtitle"] = _truncate(f"{desc}: {count}" if desc else count, MAX_SUBTITLE)
+                progress = bar_subtitle(bar, self.clock.time())
+                content["subtitle"] = _truncate(f"{desc}: {progress}" if desc else progress, MAX_SUBTITLE)
                 if pct is not None and self.settings.type == "progress":
                     content["percentage"] = pct
                 self._state.content = content
@@ -514,14 +515,6 @@ def _tick_forever() -> None:
         for activity in running:
             if activity.settings.elapsed_updates:
                 activity.tick()
-
-
-def _num(x: Any) -> str:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    return str(int(f)) if f.is_integer() else f"{f:.1f}"
 
 
 def _magnitude(n: float) -> int:

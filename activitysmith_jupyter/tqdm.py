@@ -38,7 +38,7 @@ from .dispatch import Dispatcher, dispatcher_for
 from .policy import UpdatePolicy
 
 __all__ = [
-    "BarObserver", "BarSnapshot", "observe_bars", "snapshot", "tqdm_activitysmith",
+    "BarObserver", "BarSnapshot", "bar_subtitle", "observe_bars", "snapshot", "tqdm_activitysmith",
     "trange_activitysmith", "tqdm", "trange",
 ]
 
@@ -129,7 +129,8 @@ def snapshot(bar: Any, *, closed: bool = False) -> BarSnapshot:
                        unit_divisor=getattr(bar, "unit_divisor", 1000) or 1000)
 
 
-def _subtitle(s: BarSnapshot, now: float) -> str:
+def bar_subtitle(s: BarSnapshot, now: float) -> str:
+    """What a Lock Screen shows between sparse updates: ``n/total · rate · ETA 14:32`` (wall clock)."""
     count = f"{_fmt_num(s.n, s.unit_scale, s.unit_divisor)}/{_fmt_num(s.total, s.unit_scale, s.unit_divisor)}" \
         if s.total else f"{_fmt_num(s.n, s.unit_scale, s.unit_divisor)} {s.unit}"
     parts = [count]
@@ -147,9 +148,9 @@ def running_state(s: BarSnapshot, *, title: str, color: str | None, now: float) 
     """The content state of a running bar: progress with a percentage (or a value without total)."""
     if s.total:
         return payloads.content_state(title, type="progress", percentage=round(s.percentage or 0.0, 1),
-                                      subtitle=_subtitle(s, now), color=color)
+                                      subtitle=bar_subtitle(s, now), color=color)
     return payloads.content_state(title, type="value", value=_fmt_num(s.n, s.unit_scale, s.unit_divisor) + f" {s.unit}",
-                                  subtitle=_subtitle(s, now), color=color)
+                                  subtitle=bar_subtitle(s, now), color=color)
 
 
 def final_state(s: BarSnapshot, outcome: str, *, title: str, detail: str | None = None) -> dict[str, Any]:

@@ -32,10 +32,10 @@ def stream_puts(sim) -> list[dict]:
     return [r.json["content_state"] for r in sim.requests if r.method == "PUT"]
 
 
-def bar(n, total, desc="train", closed=False):
+def bar(n, total, desc="train", closed=False, rate=None):
     from activitysmith_jupyter.tqdm import BarSnapshot
 
-    return BarSnapshot(n=n, total=total, desc=desc, unit="it", rate=None, elapsed=1.0, closed=closed)
+    return BarSnapshot(n=n, total=total, desc=desc, unit="it", rate=rate, elapsed=1.0, closed=closed)
 
 
 @pytest.mark.parametrize(
@@ -113,6 +113,18 @@ def test_bars_drive_percentage_and_subtitle_and_stop_elapsed_updates(dispatcher,
     assert len(sim.requests) == sent
     act.on_bar(bar(7, None, desc="rows"))
     assert act.content_state["subtitle"] == "rows: 7 it"
+    act.finish("success")
+
+
+def test_a_bar_with_a_rate_shows_it_and_a_wall_clock_eta_like_the_tqdm_hook(dispatcher, cell_clock) -> None:
+    from activitysmith_jupyter.tqdm import bar_subtitle
+
+    act = make(dispatcher, cell_clock).start(background=False)
+    snap = bar(25, 100, rate=2.0)
+    act.on_bar(snap)
+    subtitle = act.content_state["subtitle"]
+    assert subtitle == "train: " + bar_subtitle(snap, cell_clock.time())
+    assert "25/100 · 2.00it/s · ETA " in subtitle
     act.finish("success")
 
 
