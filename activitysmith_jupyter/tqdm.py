@@ -72,9 +72,11 @@ def _fmt_rate(rate: float | None, unit: str, unit_scale: Any, divisor: int) -> s
 
 
 def _fmt_clock(when: float, now: float) -> str:
-    """Wall-clock time of `when` (local): ``14:32``, or ``Tue 14:32`` beyond 24 h."""
+    """Wall-clock time of `when` (local): ``14:32``, or ``Tue 14:32`` beyond 24 h. A kernel on UTC (a
+    server, a container) says so -- ``14:32 UTC`` -- since the phone is likely in another zone."""
     lt = time.localtime(when)
-    return time.strftime("%a %H:%M" if when - now >= 86400 else "%H:%M", lt)
+    text = time.strftime("%a %H:%M" if when - now >= 86400 else "%H:%M", lt)
+    return f"{text} UTC" if lt.tm_gmtoff == 0 and lt.tm_zone in ("UTC", "GMT", "Etc/UTC") else text
 
 
 def _fmt_elapsed(seconds: float) -> str:

@@ -180,11 +180,24 @@ def test_bar_without_total_shows_a_count(dispatcher, sim, null) -> None:
     assert cs["type"] == "value" and cs["value"] == "500 rows" and cs["color"] == "green"
 
 
-def test_running_subtitle_says_count_rate_and_wall_clock_eta() -> None:
+@pytest.fixture
+def timezone(monkeypatch):
+    """Set the process's local zone (POSIX TZ) for one test."""
+    def use(tz: str) -> None:
+        monkeypatch.setenv("TZ", tz)
+        time.tzset()
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(("tz", "eta"), [("CET-1", "ETA 14:01"), ("UTC0", "ETA 14:01 UTC")], ids=["local-zone", "utc-kernel"])
+def test_running_subtitle_says_count_rate_and_wall_clock_eta(timezone, tz, eta) -> None:
+    timezone(tz)
     snap = BarSnapshot(n=250, total=1000, desc="x", unit="it", rate=12.5, elapsed=20.0)
     now = time.mktime((2026, 11, 26, 14, 0, 0, 0, 0, -1))
     state = as_tqdm.running_state(snap, title="Train", color="blue", now=now)
-    assert state["subtitle"] == "250/1,000 · 12.50it/s · ETA 14:01"
+    assert state["subtitle"] == f"250/1,000 · 12.50it/s · {eta}"
     assert state["percentage"] == 25.0 and state["type"] == "progress"
 
 
