@@ -73,12 +73,13 @@ def unload_ipython_extension(ipython: Any) -> None:
     unload(ipython)
 
 
-if TYPE_CHECKING:  # pragma: no cover - names for type checkers and IDEs
+if TYPE_CHECKING:  # pragma: no cover - the lazy names, for type checkers and IDEs
     from .activity import current_activity
-    from .client import ActivitySmith, AsyncActivitySmith, default_client
+    from .client import ActivitySmith, AsyncActivitySmith, default_client, set_default_client
     from .dispatch import Dispatcher, dispatcher_for
+    from .errors import APIConnectionError, APIError, APITimeoutError, ActivitySmithError, LiveActivityLimitError, PayloadError, RateLimitError
+    from .payloads import Problem, action, alert_badge, alert_icon, build_request, content_state, metric, prepare, validate
     from .policy import UpdatePolicy
-    from .errors import APIConnectionError, APIError, APITimeoutError, ActivitySmithError, PayloadError
-    from .payloads import action, alert_badge, alert_icon, content_state, metric, validate
-    from .simulator import Simulator
+    from .responses import APIObject
+    from .simulator import Simulator, SimulatorServer, shared_simulator
     from .widgets import Composer

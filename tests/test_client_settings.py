@@ -170,3 +170,17 @@ async def test_with_options_gives_a_view_with_other_retries_sharing_connections(
         await call(view.badge_count(1))
     assert (await call(api.badge_count(1))).success  # the original still retries
     assert len(sim.requests) == 2
+
+
+def test_every_lazy_package_name_resolves_and_is_declared_for_type_checkers() -> None:
+    import ast
+    import inspect
+
+    import activitysmith_jupyter as pkg
+
+    tree = ast.parse(inspect.getsource(pkg))
+    [block] = [node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"]
+    checked = {alias.name for node in block.body if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert checked == set(pkg._LAZY)
+    for name in pkg._LAZY:
+        assert getattr(pkg, name) is not None, name
