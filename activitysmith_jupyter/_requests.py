@@ -7,8 +7,6 @@ attempt after a delay (`Retry`), or an exception. The sync and async clients onl
 """
 from __future__ import annotations
 
-import datetime as _dt
-import enum
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -19,7 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from . import payloads
-from ._retry import Failure, classify_failure, is_retryable, parse_retry_after, retry_delay, safe_to_repeat
+from ._retry import Failure, classify_failure, is_retryable, parse_retry_after, retry_delay
 from .errors import APIConnectionError, APIError, APITimeoutError, LiveActivityLimitError, error_for_status
 from .responses import APIObject, response_object
 
@@ -48,16 +46,11 @@ logger = logging.getLogger("activitysmith_jupyter")
 class PreparedRequest:
     """One validated API call, ready to send (and, if allowed, to send again)."""
 
-    endpoint: str  # payloads.Endpoint name
     method: str
     path: str  # below the base URL, path parameters already percent-encoded
     body: dict[str, Any] | None  # the JSON that goes on the wire (None: no body)
     content: bytes | None
     response_type: str  # responses.RESPONSE_FIELDS key
-
-    @property
-    def safe_to_repeat(self) -> bool:
-        return safe_to_repeat(self.method, self.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,17 +64,9 @@ class Retry:
 # ---------------------------------------------------------------------------------------- requests
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default)
+# Bodies come from payloads.prepare, which refuses anything that is not plain JSON (NaN included),
+# so the encoder needs no `default=` hook.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def encode_json(body: Mapping[str, Any]) -> bytes:
@@ -95,59 +80,59 @@ def _segment(value: Any, name: str) -> str:
     return quote(value, safe="")
 
 
-def _prepared(endpoint: str, method: str, path: str, body: dict[str, Any] | None, response_type: str) -> PreparedRequest:
+def _prepared(method: str, path: str, body: dict[str, Any] | None, response_type: str) -> PreparedRequest:
     content = encode_json(body) if body is not None else None
-    return PreparedRequest(endpoint, method, path, body, content, response_type)
+    return PreparedRequest(method, path, body, content, response_type)
 
 
 def build_push(request: Any = None, fields: Mapping[str, Any] | None = None) -> PreparedRequest:
     body = payloads.prepare("push", request, **(fields or {}))
-    return _prepared("push", "POST", "/push-notification", body, "PushNotificationResponse")
+    return _prepared("POST", "/push-notification", body, "PushNotificationResponse")
 
 
 def build_replace(notification_id: str, request: Any = None, fields: Mapping[str, Any] | None = None) -> PreparedRequest:
     body = payloads.prepare("replace", request, key=notification_id, **(fields or {}))
     path = f"/push-notification/{_segment(notification_id, 'notification_id')}"
-    return _prepared("replace", "PUT", path, body, "PushNotificationReplaceResponse")
+    return _prepared("PUT", path, body, "PushNotificationReplaceResponse")
 
 
 def build_start(request: Any = None, fields: Mapping[str, Any] | None = None) -> PreparedRequest:
     body = payloads.prepare("start", request, **(fields or {}))
-    return _prepared("start", "POST", "/live-activity/start", body, "LiveActivityStartResponse")
+    return _prepared("POST", "/live-activity/start", body, "LiveActivityStartResponse")
 
 
 def build_update(request: Any = None, fields: Mapping[str, Any] | None = None) -> PreparedRequest:
     body = payloads.prepare("update", request, **(fields or {}))
-    return _prepared("update", "POST", "/live-activity/update", body, "LiveActivityUpdateResponse")
+    return _prepared("POST", "/live-activity/update", body, "LiveActivityUpdateResponse")
 
 
 def build_end(request: Any = None, fields: Mapping[str, Any] | None = None) -> PreparedRequest:
     body = payloads.prepare("end", request, **(fields or {}))
-    return _prepared("end", "POST", "/live-activity/end", body, "LiveActivityEndResponse")
+    return _prepared("POST", "/live-activity/end", body, "LiveActivityEndResponse")
 
 
 def build_stream(stream_key: str, request: Any = None, fields: Mapping[str, Any] | None = None) -> PreparedRequest:
     body = payloads.prepare("stream", request, key=stream_key, **(fields or {}))
     path = f"/live-activity/stream/{_segment(stream_key, 'stream_key')}"
-    return _prepared("stream", "PUT", path, body, "LiveActivityStreamPutResponse")
+    return _prepared("PUT", path, body, "LiveActivityStreamPutResponse")
 
 
 def build_end_stream(stream_key: str, request: Any = None, fields: Mapping[str, Any] | None = None) -> PreparedRequest:
     body = payloads.prepare("end_stream", request, key=stream_key, **(fields or {}))
     path = f"/live-activity/stream/{_segment(stream_key, 'stream_key')}"
     # No request at all: a bodyless DELETE ends the stream with its latest state (like the SDK).
-    return _prepared("end_stream", "DELETE", path, body or None, "LiveActivityStreamDeleteResponse")
+    return _prepared("DELETE", path, body or None, "LiveActivityStreamDeleteResponse")
 
 
 def build_metric(key: str, value_or_request: Any, timestamp: Any = None) -> PreparedRequest:
     body = payloads.prepare("metric", value_or_request, key=key, timestamp=timestamp)
     path = f"/metrics/{_segment(key, 'key')}/value"
-    return _prepared("metric", "POST", path, body, "MetricValueUpdateResponse")
+    return _prepared("POST", path, body, "MetricValueUpdateResponse")
 
 
 def build_badge(value: Any, *, channels: Any = None) -> PreparedRequest:
     body = payloads.prepare("badge", value, channels=channels)
-    return _prepared("badge", "POST", "/badge", body, "AppIconBadgeCountUpdateResponse")
+    return _prepared("POST", "/badge", body, "AppIconBadgeCountUpdateResponse")
 
 
 # ------------------------------------------------------------------------------------ responses

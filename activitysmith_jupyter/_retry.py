@@ -15,6 +15,7 @@ from collections.abc import Callable
 import httpx
 
 __all__ = [
+    "exponential_backoff",
     "DEFAULT_MAX_RETRIES",
     "INITIAL_RETRY_DELAY",
     "MAX_RETRY_AFTER",
@@ -123,5 +124,9 @@ def retry_delay(
     requested = parse_retry_after(retry_after_header, now=now)
     if requested is not None:
         return min(requested, MAX_RETRY_AFTER)
-    backoff = min(INITIAL_RETRY_DELAY * (2.0 ** max(0, attempt)), MAX_RETRY_DELAY)
-    return backoff * (1.0 - 0.25 * rng())
+    return exponential_backoff(attempt, base=INITIAL_RETRY_DELAY, cap=MAX_RETRY_DELAY) * (1.0 - 0.25 * rng())
+
+
+def exponential_backoff(attempt: int, *, base: float, cap: float) -> float:
+    """``base * 2**attempt``, at most `cap` (for any attempt: 2.0 ** 1024 would overflow)."""
+    return min(base * 2.0 ** min(max(0, attempt), 32), cap)

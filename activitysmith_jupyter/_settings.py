@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from ._version import __version__
 
@@ -26,8 +25,6 @@ SIMULATOR_KEY = "simulator"
 USER_AGENT = f"activitysmith-jupyter/{__version__}"
 ENV_API_KEY = "ACTIVITYSMITH_API_KEY"
 ENV_BASE_URL = "ACTIVITYSMITH_BASE_URL"
-
-Mode = Literal["live", "simulator"]
 
 
 @dataclass(frozen=True)
@@ -66,8 +63,9 @@ def resolve_settings(
     if api_key == "":
         raise ValueError("api_key must not be empty (omit it to use the embedded simulator)")
     key = api_key if api_key is not None else (env.get(ENV_API_KEY) or None)
-    if key is not None and (key != key.strip() or any(ord(c) < 32 or ord(c) == 127 for c in key)):
-        raise ValueError("api_key contains whitespace or control characters")
+    # it goes into an HTTP header: printable ASCII only (a key pasted with typographic quotes fails here)
+    if key is not None and (key != key.strip() or not (key.isascii() and key.isprintable())):
+        raise ValueError("api_key contains surrounding whitespace, control or non-ASCII characters")
     url = base_url or env.get(ENV_BASE_URL) or None
     embedded = key is None and url is None and not has_transport
     if url is None:

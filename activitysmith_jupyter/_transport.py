@@ -7,9 +7,11 @@ path of every progress update. Importing it does not import httpcore.
 """
 from __future__ import annotations
 
+import http.client
 import select
 import socket
 import sys
+import threading
 from typing import Any
 
 import httpx
@@ -29,35 +31,21 @@ def readable(sock: socket.socket | None) -> bool:
     return bool(poller.poll(0))
 
 
-
 class StdlibTransport(httpx.BaseTransport):
-    """A sync httpx transport on the standard library (HTTP/1.1 keep-alive sockets; responses parsed by
-    `http.client.HTTPResponse`).
-
-    Why not httpcore here: per small JSON request, httpcore + h11 cost about three times the CPU of
-    `http.client` (header validation, state machines, tracing hooks), and the sync client is on the
-    hot path of every progress update. It keeps httpx's contract: httpx.Request in, httpx.Response
-    out (content decoded by httpx), httpx exceptions for every failure, `request.extensions["timeout"]`.
+    """A sync httpx transport on the standard library (HTTP/1.1 keep-alive sockets; see the module
+    docstring for why). It keeps httpx's contract: httpx.Request in, httpx.Response out (content decoded
+    by httpx), httpx exceptions for every failure, `request.extensions["timeout"]`.
     """
 
     def __init__(self, *, max_idle_per_host: int = 10, ssl_context: Any = None) -> None:
-        import threading
-
         self._idle: dict[tuple[str, str, int], list[socket.socket]] = {}
         self._lock = threading.Lock()
         self._max_idle = max_idle_per_host
         self._ssl_context = ssl_context
 
     def _context(self) -> Any:
-        if self._ssl_context is None:
-            import ssl
-
-            try:
-                import certifi
-
-                self._ssl_context = ssl.create_default_context(cafile=certifi.where())
-            except ImportError:  # pragma: no cover - certifi comes with httpx
-                self._ssl_context = ssl.create_default_context()
+        if self._ssl_context is None:  # httpx's own default: SSL_CERT_FILE / SSL_CERT_DIR, else certifi
+            self._ssl_context = httpx.create_ssl_context()
         return self._ssl_context
 
     def _checkout(self, key: tuple[str, str, int]) -> Any:
@@ -99,8 +87,6 @@ class StdlibTransport(httpx.BaseTransport):
         return sock
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        import http.client
-
         url = request.url
         scheme = url.scheme
         key = (scheme, url.host, url.port or (443 if scheme == "https" else 80))

@@ -17,6 +17,7 @@ What drives the activity while the cell runs, first match wins:
 from __future__ import annotations
 
 import logging
+import math
 import os
 import site
 import sysconfig
@@ -24,9 +25,12 @@ import threading
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .clock import SYSTEM_CLOCK, Clock
+
+if TYPE_CHECKING:  # no tqdm import at runtime: it loads only when bars are observed
+    from .tqdm import BarSnapshot
 
 __all__ = [
     "ActivitySettings",
@@ -311,7 +315,7 @@ class CellActivity:
             except ImportError:  # no tqdm installed: there are no bars to mirror
                 log.debug("tqdm is not installed; bar mirroring is off")
                 self._observer = None
-            except Exception as exc:  # tqdm missing or observer failure: keep the cell running
+            except Exception as exc:  # an observer failure: keep the cell running
                 self._remember(exc, "could not observe tqdm bars")
                 self._observer = None
         if s.elapsed_updates:
@@ -430,20 +434,16 @@ class CellActivity:
             raise
 
     # -- drivers (background threads) ------------------------------------------------------------
-    def on_bar(self, bar: Any) -> None:
+    def on_bar(self, bar: BarSnapshot | None) -> None:
         """Observer callback: mirror the outermost live tqdm bar (a BarSnapshot, or None)."""
-        if bar is None or self.ended or getattr(bar, "bar_id", None) in self._stale_bars:
+        if bar is None or self.ended or bar.bar_id in self._stale_bars:
             return
         try:
             from .tqdm import bar_subtitle  # the hook's own wording: n/total · rate · ETA (tqdm is loaded)
 
-            n = float(getattr(bar, "n", 0) or 0)
-            total = getattr(bar, "total", None)
-            desc = str(getattr(bar, "desc", "") or "").strip().rstrip(":")
-            pct = None
-            if total:
-                pct = round(max(0.0, min(100.0, 100.0 * n / float(total))), 1)
-            key = (desc, int(pct) if pct is not None else _magnitude(n))
+            desc = bar.desc.strip().rstrip(":")
+            pct = None if bar.percentage is None else round(bar.percentage, 1)
+            key = (desc, int(pct) if pct is not None else _magnitude(bar.n))
             with self._lock:
                 if key == self._state.bar_key:
                     return
@@ -479,8 +479,12 @@ class CellActivity:
     # -- internals ---------------------------------------------------------------------------------
     def _send_update(self) -> None:
         # Under the lock so states from the cell's thread and the observer reach the queue in order
-        # (the dispatcher never calls back into us, so this cannot deadlock).
+        # (the dispatcher never calls back into us, so this cannot deadlock), and none after the end:
+        # `finish` marks the outcome under this lock before it queues the end, and an update queued
+        # behind an end would start a new activity that nothing ever ends.
         with self._lock:
+            if self.outcome is not None:
+                return
             request: dict[str, Any] = {"content_state": dict(self._state.content)}
             if self.settings.channels:
                 request["channels"] = list(self.settings.channels)
@@ -521,8 +525,6 @@ def _magnitude(n: float) -> int:
     """Buckets for a bar without a total: change the subtitle at 1, 2, 5, 10, 20, 50, 100 ..."""
     if n < 1:
         return 0
-    import math
-
     exp = int(math.log10(n))
     lead = n / 10**exp
     return exp * 3 + (2 if lead >= 5 else 1 if lead >= 2 else 0) + 1

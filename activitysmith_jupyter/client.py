@@ -33,14 +33,6 @@ logger = logging.getLogger("activitysmith_jupyter")
 
 DEFAULT_TIMEOUT = 10.0
 
-TYPE_SEGMENTED_PROGRESS = "segmented_progress"
-TYPE_PROGRESS = "progress"
-TYPE_METRICS = "metrics"
-TYPE_STATS = "stats"
-TYPE_ALERT = "alert"
-TYPE_TIMER = "timer"
-TYPE_VALUE = "value"
-
 
 # ------------------------------------------------------------------------------ shared set-up
 
@@ -220,13 +212,10 @@ class Notifications:
 
 
 class _LiveActivityHelpers:
-    TYPE_SEGMENTED_PROGRESS = TYPE_SEGMENTED_PROGRESS
-    TYPE_PROGRESS = TYPE_PROGRESS
-    TYPE_METRICS = TYPE_METRICS
-    TYPE_STATS = TYPE_STATS
-    TYPE_ALERT = TYPE_ALERT
-    TYPE_TIMER = TYPE_TIMER
-    TYPE_VALUE = TYPE_VALUE
+    """The SDK resource's type constants and helpers (the values and helpers live in payloads)."""
+
+    (TYPE_SEGMENTED_PROGRESS, TYPE_PROGRESS, TYPE_METRICS, TYPE_STATS,
+     TYPE_ALERT, TYPE_TIMER, TYPE_VALUE) = payloads.TYPES
 
     metric = staticmethod(payloads.metric)
     alert_icon = staticmethod(payloads.alert_icon)

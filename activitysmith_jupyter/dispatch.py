@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import payloads
-from ._retry import Failure, classify_failure, is_retryable
+from ._retry import Failure, classify_failure, exponential_backoff, is_retryable
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import APIConnectionError, APIError, LiveActivityLimitError, NotFoundError, RateLimitError
 from .policy import RequestBudget, StreamPacing, UpdatePolicy
@@ -137,8 +137,10 @@ class Dispatcher:
             waiting = self._waiting.pop(key, None)
             pacing = self._pacing.get(key)
             # A waiting update is superseded by an end that carries a state -- unless it would start
-            # the activity: then it goes first, so there is something to end.
-            if waiting is not None and body and "content_state" in body and pacing and pacing.started is not None:
+            # the activity (none started, or it waits behind the end of the last one): then it goes
+            # first, so there is something to end.
+            if (waiting is not None and body and "content_state" in body and pacing and pacing.started is not None
+                    and not self._ending(key)):
                 self._queue.remove(waiting)
                 self._counts["coalesced"] += 1
             self._queue.append(_Job("end", key, body))
@@ -157,13 +159,20 @@ class Dispatcher:
         """Earliest ``clock.monotonic()`` time an update of `key` is worth building.
 
         ``inf`` while one is waiting or in flight (it will carry the state); ``-inf`` for a stream
-        that has not started. Cheap: callers poll it from their own display cadence.
+        that has not started, or whose end is pending (the next update starts a new activity: the
+        ended one's pacing is not its). Cheap: callers poll it from their own display cadence.
         """
         with self._lock:
             flying = self._in_flight
             if key in self._waiting or (flying is not None and flying.key == key and flying.kind == "update"):
                 return math.inf
-            return self._next_time(key)
+            return -math.inf if self._ending(key) else self._next_time(key)
+
+    def _ending(self, key: str) -> bool:
+        """An end of `key` is queued or in flight (its pacing is dropped only once the end was sent)."""
+        flying = self._in_flight
+        return (flying is not None and flying.key == key and flying.kind == "end") or any(
+            job.key == key and job.kind == "end" for job in self._queue)
 
     def _next_time(self, key: str) -> float:
         pacing = self._pacing.get(key)
@@ -345,7 +354,7 @@ class Dispatcher:
         self._report(exc, job, f"will retry in {delay:.0f} s" if retry else "given up", warn=not quiet)
 
     def _retry_plan(self, job: _Job, exc: Exception, failure: Failure | None) -> tuple[bool, float]:
-        attempt_delay = min(1.0 * 2.0 ** job.attempts, MAX_BACKOFF)
+        attempt_delay = exponential_backoff(job.attempts, base=1.0, cap=MAX_BACKOFF)
         if isinstance(exc, LiveActivityLimitError):
             # The device shows 4 activities already: a start waits for a free slot.
             return job.kind == "update", max(attempt_delay, LIVE_ACTIVITY_LIMIT_BACKOFF)

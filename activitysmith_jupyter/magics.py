@@ -24,7 +24,7 @@ from IPython.utils.process import arg_split
 from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
 from .activity import ActivitySettings, CellActivity
-from .payloads import COLORS, MAX_STREAM_KEY_LENGTH, STREAM_KEY_PATTERN, stream_key_from
+from .payloads import COLORS, stream_key_from, validate
 
 __all__ = [
     "ActivitySmithMagics",
@@ -189,6 +189,11 @@ class ActivitySmithMagics(Magics):
             return os.environ[env_name]
         return default
 
+    def _channels(self, option: str | None) -> tuple[str, ...]:
+        """Channel slugs: --channels "a,b" > %config (a list) > $ACTIVITYSMITH_CHANNELS > none."""
+        value = self._setting(option, "channels", ENV_CHANNELS, ())
+        return _split_channels(value) if isinstance(value, str) else tuple(value)
+
     def _client(self, name: str | None) -> Any:
         """The client (or a Dispatcher made for one) named by --client, else %config, else the default."""
         source = "--client"
@@ -275,7 +280,7 @@ class ActivitySmithMagics(Magics):
         if subtitle is None and args.title is None and _notebook_name(shell.user_ns, os.environ):
             subtitle = _first_comment(raw)  # notebook name as title: the cell's comment below it
         key = args.stream_key if args.stream_key is not None else "nb-" + stream_key_from(title.lower(), default="cell", max_length=48)
-        if len(key) > MAX_STREAM_KEY_LENGTH or not STREAM_KEY_PATTERN.match(key):
+        if validate("end_stream", {}, key=key):  # the key's rule lives in payloads
             raise UsageError(f"--key {key!r}: a stream key is 1-255 letters, digits, '_' or '-'")
         kind = _choice(args.type, TYPES, "--type") if args.type is not None else "progress"
         if args.steps is not None and args.steps < 1:
@@ -284,8 +289,7 @@ class ActivitySmithMagics(Magics):
             raise UsageError("--type segmented_progress needs --steps N")
         notify = _choice(self._setting(args.notify, "notify", ENV_NOTIFY, "always"), NOTIFY, "notify")
         color = _choice(self._setting(args.color, "color", ENV_COLOR, "blue"), COLORS, "color")
-        raw_channels = self._setting(args.channels, "channels", ENV_CHANNELS, ())
-        channels = _split_channels(raw_channels) if isinstance(raw_channels, str) else tuple(raw_channels)
+        channels = self._channels(args.channels)
         if args.channels is not None and not channels:
             raise UsageError("--channels needs at least one channel slug")
         settings = ActivitySettings(
@@ -390,8 +394,7 @@ class ActivitySmithMagics(Magics):
             if not text:
                 raise UsageError('%activitysmith notify needs a text, e.g. %activitysmith notify "done"')
             request: dict[str, Any] = {"title": text}
-            channels = self._setting(None, "channels", ENV_CHANNELS, ())
-            channels = _split_channels(channels) if isinstance(channels, str) else tuple(channels)
+            channels = self._channels(None)
             if channels:
                 request["channels"] = list(channels)
             self._dispatcher(self._client(None)).push(request)

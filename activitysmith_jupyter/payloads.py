@@ -31,7 +31,7 @@ __all__ = [
     "MAX_ACTIONS", "MIN_METRICS", "MAX_METRICS", "MAX_TAGS_UPDATE", "MAX_TAG_LENGTH", "MAX_STREAM_KEY_LENGTH",
     "MAX_METRIC_KEY_LENGTH", "MAX_METRIC_STRING_LENGTH", "MAX_REDIRECTION_LENGTH", "MAX_BADGE",
     "MAX_METADATA_ENTRIES", "MAX_METADATA_KEY_LENGTH", "MAX_METADATA_STRING_LENGTH", "MAX_METADATA_BYTES",
-    "CONTENT_STATE_DEFAULTS", "END_AUTO_DISMISS_MINUTES_DEFAULT", "TYPE_REQUIREMENTS",
+    "CONTENT_STATE_DEFAULTS", "END_AUTO_DISMISS_MINUTES_DEFAULT",
     # helpers
     "content_state", "metric", "action", "alert_icon", "alert_badge", "type_requirements", "stream_key_from",
     # building and validation
@@ -76,17 +76,6 @@ MAX_METADATA_BYTES = 16 * 1024
 # Model defaults the official SDK injects into every body (a server applies them when omitted).
 CONTENT_STATE_DEFAULTS: Mapping[str, Any] = {"counts_down": True, "is_running": True}
 END_AUTO_DISMISS_MINUTES_DEFAULT = 3  # legacy `end` only
-
-# What `type` needs in content_state on start (checked whenever `type` is present on start).
-TYPE_REQUIREMENTS: Mapping[str, str] = {
-    "segmented_progress": "number_of_steps and current_step",
-    "progress": "percentage, or value with upper_limit",
-    "metrics": "metrics (1-8)",
-    "stats": "metrics (1-8)",
-    "value": "value",
-    "alert": "message",
-    "timer": "duration_seconds (unless counts_down is false)",
-}
 
 # --------------------------------------------------------------------------------------------------
 # Helpers (official SDK signatures; None values are dropped)
@@ -182,21 +171,19 @@ _LIVE_KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                    ("content_state", "action", "secondary_action", "alert", "tags", "metadata")),
 }
 _CHANNEL_ENDPOINTS = frozenset({"push", "start", "stream", "badge"})
+_KEYWORDS: dict[str, frozenset[str]] = {
+    "push": frozenset(_PUSH_KEYWORDS),
+    "replace": frozenset(_REPLACE_KEYWORDS),
+    "metric": frozenset({"value", "timestamp"}),
+    "badge": frozenset({"value", "badge", "channels", "target"}),
+    **{ep: frozenset(content + request) for ep, (content, request) in _LIVE_KEYWORDS.items()},
+}
 
 
 def keywords_for(endpoint: str) -> frozenset[str]:
     """The keyword fields ``build_request`` accepts for ``endpoint``."""
     _require_endpoint(endpoint)
-    if endpoint == "push":
-        return frozenset(_PUSH_KEYWORDS)
-    if endpoint == "replace":
-        return frozenset(_REPLACE_KEYWORDS)
-    if endpoint == "metric":
-        return frozenset({"value", "timestamp"})
-    if endpoint == "badge":
-        return frozenset({"value", "badge", "channels", "target"})
-    content, request = _LIVE_KEYWORDS[endpoint]
-    return frozenset(content + request)
+    return _KEYWORDS[endpoint]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -233,7 +220,7 @@ def _require_endpoint(endpoint: str) -> None:
 
 
 def _refuse_unknown_keywords(endpoint: str, fields: Mapping[str, Any]) -> None:
-    allowed = keywords_for(endpoint)
+    allowed = _KEYWORDS[endpoint]
     problems = [
         Problem(name, f"not a keyword of {endpoint}{_hint(name, allowed)}")
         for name in fields if name not in allowed

@@ -412,12 +412,9 @@ def render_lock_screen(
     acts = []
     for rec in activities:
         rec = _mapping(rec)
-        if "content_state" in rec:
-            html_ = render_live_activity(rec.get("content_state"), ended=rec.get("state") == "ended",
-                                         action=_mapping(rec.get("action")), secondary_action=_mapping(rec.get("secondary_action")),
-                                         with_style=False)
-        else:
-            html_ = render_live_activity(rec, with_style=False)
+        # a record reads like a request body (content_state, action, secondary_action); its alert was a
+        # one-off banner when the update arrived, so the card does not keep showing it
+        html_ = render_live_activity(rec, ended=rec.get("state") == "ended", alert={}, with_style=False)
         key = rec.get("stream_key") or rec.get("activity_id") or ""
         acts.append(f'<div class="asj-slot" data-key="{_e(key)}">{html_}</div>')
     notes = []

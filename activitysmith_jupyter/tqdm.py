@@ -131,11 +131,21 @@ def snapshot(bar: Any, *, closed: bool = False) -> BarSnapshot:
                        unit_divisor=getattr(bar, "unit_divisor", 1000) or 1000)
 
 
+def _amount(s: BarSnapshot) -> str:
+    """``1,200 it``: the count of a bar without a total."""
+    return f"{_fmt_num(s.n, s.unit_scale, s.unit_divisor)} {s.unit}"
+
+
+def _count(s: BarSnapshot) -> str:
+    """``1,200/5,000``, or ``1,200 it`` without a total."""
+    if not s.total:
+        return _amount(s)
+    return f"{_fmt_num(s.n, s.unit_scale, s.unit_divisor)}/{_fmt_num(s.total, s.unit_scale, s.unit_divisor)}"
+
+
 def bar_subtitle(s: BarSnapshot, now: float) -> str:
     """What a Lock Screen shows between sparse updates: ``n/total · rate · ETA 14:32`` (wall clock)."""
-    count = f"{_fmt_num(s.n, s.unit_scale, s.unit_divisor)}/{_fmt_num(s.total, s.unit_scale, s.unit_divisor)}" \
-        if s.total else f"{_fmt_num(s.n, s.unit_scale, s.unit_divisor)} {s.unit}"
-    parts = [count]
+    parts = [_count(s)]
     rate = _fmt_rate(s.rate, s.unit, s.unit_scale, s.unit_divisor)
     if rate:
         parts.append(rate)
@@ -151,16 +161,14 @@ def running_state(s: BarSnapshot, *, title: str, color: str | None, now: float) 
     if s.total:
         return payloads.content_state(title, type="progress", percentage=round(s.percentage or 0.0, 1),
                                       subtitle=bar_subtitle(s, now), color=color)
-    return payloads.content_state(title, type="value", value=_fmt_num(s.n, s.unit_scale, s.unit_divisor) + f" {s.unit}",
-                                  subtitle=bar_subtitle(s, now), color=color)
+    return payloads.content_state(title, type="value", value=_amount(s), subtitle=bar_subtitle(s, now), color=color)
 
 
 def final_state(s: BarSnapshot, outcome: str, *, title: str, detail: str | None = None) -> dict[str, Any]:
     """The content state a bar ends with: ``completed`` (100 %, green), ``stopped`` (a break or an
     early close), ``failed`` (an exception) or ``interrupted`` (KeyboardInterrupt)."""
     color = _COLORS_DONE[outcome]
-    count = f"{_fmt_num(s.n, s.unit_scale, s.unit_divisor)}/{_fmt_num(s.total, s.unit_scale, s.unit_divisor)}" \
-        if s.total else f"{_fmt_num(s.n, s.unit_scale, s.unit_divisor)} {s.unit}"
+    count = _count(s)
     took = _fmt_elapsed(s.elapsed)
     if outcome == "completed":
         subtitle = f"Done · {count} in {took}"
@@ -171,8 +179,7 @@ def final_state(s: BarSnapshot, outcome: str, *, title: str, detail: str | None 
     if s.total:
         pct = 100.0 if outcome == "completed" else min(round(s.percentage or 0.0, 1), 99.9)
         return payloads.content_state(title, type="progress", percentage=pct, subtitle=subtitle, color=color)
-    return payloads.content_state(title, type="value", value=_fmt_num(s.n, s.unit_scale, s.unit_divisor) + f" {s.unit}",
-                                  subtitle=subtitle, color=color)
+    return payloads.content_state(title, type="value", value=_amount(s), subtitle=subtitle, color=color)
 
 
 # -------------------------------------------------------------------------- how a bar closed
@@ -478,9 +485,10 @@ def _outermost(bars: Iterable[Any]) -> Any:
 
 
 class BarObserver:
-    """Notices tqdm bars created by any code, with no work in their loops: a background thread polls
-    tqdm's live-instance set every `interval` seconds and calls ``callback(BarSnapshot)`` for the
-    outermost live bar when it changed, and once more with ``closed=True`` when that bar closes.
+    """Notices tqdm bars created by any code, with no work in their loops: every `interval` seconds it
+    looks at tqdm's live-instance set (from one shared background thread) and calls
+    ``callback(BarSnapshot)`` for the outermost live bar when it changed, and once more with
+    ``closed=True`` when that bar closes.
 
     While any observer is active, `tqdm_activitysmith` bars start no stream of their own.
     Callback exceptions are logged and the observer goes on.
@@ -491,36 +499,36 @@ class BarObserver:
             raise ValueError("interval must be > 0")
         self.callback = callback
         self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._poll_lock = threading.Lock()
+        self._poll_lock = threading.Lock()  # one look at a time; guards _running
+        self._running = False
+        self._due = -math.inf  # monotonic time of the next look (the shared poller's bookkeeping)
         self._tracked: Any = None  # the outermost live bar at the last look
         self._last: tuple[Any, ...] | None = None
 
     @property
     def active(self) -> bool:
-        return self._thread is not None
+        return self._running
 
     def start(self) -> BarObserver:
+        """Start looking (the first look happens at once). Cheap: no thread per observer."""
         global _observers
-        if self._thread is not None:
-            return self
+        with self._poll_lock:
+            if self._running:
+                return self
+            self._running = True
         with _live_lock:
             _observers += 1
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="activitysmith-bar-observer", daemon=True)
-        self._thread.start()
+        _poller.add(self)
         return self
 
     def stop(self) -> None:
-        """Stop polling, after one last look (so a bar that just closed is reported)."""
+        """Stop looking, after one last look (so a bar that just closed is reported)."""
         global _observers
-        thread = self._thread
-        if thread is None:
-            return
-        self._stop.set()
-        thread.join(5.0)
-        self._thread = None
+        with self._poll_lock:  # waits for a look in progress; none starts after this
+            if not self._running:
+                return
+            self._running = False
+        _poller.discard(self)
         with _live_lock:
             _observers -= 1
         self.poll()
@@ -532,18 +540,21 @@ class BarObserver:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.poll()
-            self._stop.wait(self.interval)
-
     def poll(self) -> None:
         """One look at the live bars (also callable directly, e.g. from tests)."""
         with self._poll_lock:
-            try:
-                self._poll()
-            except Exception:  # noqa: BLE001 - a broken callback must not end the observer
-                logger.warning("activitysmith_jupyter: bar observer callback failed", exc_info=True)
+            self._look()
+
+    def _poll_if_running(self) -> None:
+        with self._poll_lock:
+            if self._running:
+                self._look()
+
+    def _look(self) -> None:
+        try:
+            self._poll()
+        except Exception:  # noqa: BLE001 - a broken callback must not end the observer
+            logger.warning("activitysmith_jupyter: bar observer callback failed", exc_info=True)
 
     def _poll(self) -> None:
         bars = _live_bars()
@@ -560,6 +571,47 @@ class BarObserver:
         if state != self._last:
             self._last = state
             self.callback(snap)
+
+
+class _Poller:
+    """One daemon thread for every active `BarObserver` of the process: starting an observer (once
+    per magic cell) costs no thread start, and stopping it no join."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._observers: list[BarObserver] = []
+        self._thread: threading.Thread | None = None
+
+    def add(self, observer: BarObserver) -> None:
+        with self._lock:
+            observer._due = -math.inf
+            self._observers.append(observer)
+            if self._thread is None or not self._thread.is_alive():  # first use, or after a fork
+                self._thread = threading.Thread(target=self._run, name="activitysmith-bar-observer", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def discard(self, observer: BarObserver) -> None:
+        with self._lock:
+            self._observers = [o for o in self._observers if o is not observer]
+
+    def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            now = time.monotonic()
+            with self._lock:
+                due = [o for o in self._observers if o._due <= now]
+                for o in due:
+                    o._due = now + o.interval
+            for o in due:
+                o._poll_if_running()
+            with self._lock:
+                nxt = min((o._due for o in self._observers), default=None)
+            self._wake.wait(None if nxt is None else max(0.0, nxt - time.monotonic()))
+
+
+_poller = _Poller()
 
 
 def observe_bars(callback: Callable[[BarSnapshot], Any], *, interval: float = 0.5) -> BarObserver:

@@ -141,9 +141,11 @@ class Composer(widgets.VBox):
         """A field changed: rebuild the body from the form (unless we are filling the form)."""
         if self._loading:
             return
+        request, parse_errors = self._form_request(end=False)
+        self._parse_errors = [Problem(path, message) for path, message in parse_errors]
         self._loading = True
         try:
-            self.payload = self._body_from_form(end=False)
+            self.payload = payloads.build_request(self.endpoint, request)
         finally:
             self._loading = False
         self._refresh()
@@ -185,23 +187,18 @@ class Composer(widgets.VBox):
             return self.notification.request()
         return self.live.request(end=end)
 
-    def _body_from_form(self, *, end: bool) -> dict[str, Any]:
-        request, _errors = self._form_request(end=end)
-        return payloads.build_request("end_stream" if end else self.endpoint, request)
-
     @property
     def end_payload(self) -> dict[str, Any]:
         """The body the End button sends (DELETE /live-activity/stream/{key})."""
-        return self._body_from_form(end=True)
+        request, _errors = self._form_request(end=True)
+        return payloads.build_request("end_stream", request)
 
     def _key(self) -> str | None:
         return self.stream_key if self.endpoint == "stream" else None
 
     def _refresh(self) -> None:
-        """Re-render JSON, preview, problems and code from the current traits."""
+        """Re-render JSON, preview, problems and code from the current traits (and the form's parse errors)."""
         body = self.payload
-        _request, parse_errors = self._form_request(end=False)
-        self._parse_errors = [Problem(path, message) for path, message in parse_errors]
         problems = self._parse_errors + payloads.validate(self.endpoint, body, key=self._key())
         self.problems = problems
         self.json_view.value = f'<pre class="asj-json-text" style="margin:0;white-space:pre-wrap">{html.escape(self.json_text)}</pre>'

@@ -6,6 +6,7 @@ server; `in_process=True` serves it from a thread of this process instead.
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +15,8 @@ KEY = "bench-key"
 
 _CHILD = """
 import sys
-from bench_sim import unlimited
+sys.path.insert(0, sys.argv[2])  # this directory
+from _sim_server import unlimited
 server = unlimited(float(sys.argv[1])).serve()
 print(server.url, flush=True)
 sys.stdin.read()  # EOF (the parent closed our stdin) stops the server
@@ -41,8 +43,8 @@ def simulator_url(*, in_process: bool = False, latency: float = 0.0) -> Iterator
         with unlimited(latency).serve() as server:
             yield server.url
         return
-    code = _CHILD.replace("from bench_sim import unlimited", "from _sim_server import unlimited")
-    proc = subprocess.Popen([sys.executable, "-c", f"import sys; sys.path.insert(0, {__file__.rsplit('/', 1)[0]!r})\n{code}", str(latency)],
+    here = os.path.dirname(os.path.abspath(__file__))
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(latency), here],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -159,6 +160,34 @@ def test_update_rejects_bad_fields_and_keeps_the_old_state(dispatcher, cell_cloc
     act.finish("success")
     act.update(percentage=60)  # after the end: ignored
     assert act.content_state["percentage"] == 100
+
+
+def test_updates_from_other_threads_racing_the_end_never_reopen_the_activity(dispatcher, cell_clock, sim) -> None:
+    for round_ in range(5):  # the race is narrow: a few rounds make a regression show
+        act = make(dispatcher, cell_clock, stream_key=f"job-{round_}", notify="never").start(background=False)
+        warm, stop = threading.Semaphore(0), threading.Event()
+
+        def hammer(act: CellActivity = act, warm: threading.Semaphore = warm, stop: threading.Event = stop) -> None:
+            i = 0  # a worker thread driving the handle while the cell ends
+            while not stop.is_set():
+                act.update(percentage=i % 100)
+                i += 1
+                if i == 100:
+                    warm.release()
+
+        threads = [threading.Thread(target=hammer) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for _ in threads:
+            assert warm.acquire(timeout=5)
+        act.finish("success")
+        stop.set()
+        for t in threads:
+            t.join()
+        assert dispatcher.flush(5)
+        methods = [r.method for r in sim.requests if r.key == f"job-{round_}"]
+        assert methods[-1] == "DELETE" and methods.count("DELETE") == 1  # no PUT after the end: no new activity
+    assert [a.view()["state"] for a in sim.activities.values()] == ["ended"] * 5
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,14 @@ def test_every_sdk_method_and_alias_exists_on_both_clients(sdk_cls: str, ours) -
         assert expected <= _public(cls), expected - _public(cls)
 
 
+def test_type_constants_have_the_sdk_values() -> None:
+    sdk_cls = sdk_client.LiveActivitiesResource
+    names = [n for n in dir(sdk_cls) if n.startswith("TYPE_")]
+    assert len(names) == len(payloads.TYPES)
+    for cls in (LiveActivities, AsyncLiveActivities):
+        assert {n: getattr(cls, n) for n in names} == {n: getattr(sdk_cls, n) for n in names}
+
+
 def test_client_level_methods_match_the_sdk() -> None:
     for cls in (ActivitySmith, AsyncActivitySmith):
         assert callable(cls.badge_count)
@@ -204,8 +212,8 @@ def test_at_least_40_bad_bodies_go_through_the_client() -> None:
 
 @pytest.mark.parametrize(("endpoint", "body", "key", "path"), [c[1:] for c in _THROUGH_CLIENT],
                          ids=[c[0] for c in _THROUGH_CLIENT])
-async def test_every_bad_body_is_refused_naming_its_field_and_nothing_is_sent(api, sim, endpoint, body, key,
-                                                                              path) -> None:  # noqa: F811
+async def test_every_bad_body_is_refused_naming_its_field_and_nothing_is_sent(api, sim, endpoint, body, key,  # noqa: F811
+                                                                              path) -> None:
     with pytest.raises(PayloadError) as info:
         await call(_send_bad(api, endpoint, body, key))
     assert path in [p.path for p in info.value.problems]

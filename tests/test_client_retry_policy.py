@@ -35,6 +35,12 @@ def test_backoff_doubles_from_half_a_second_up_to_the_cap(attempt: int, expected
     assert retry_delay(attempt, None, now=NOW, rng=no_jitter) == expected
 
 
+def test_backoff_stays_capped_after_a_thousand_retries() -> None:
+    # a client with max_retries=10_000 ("keep trying") reaches attempts where 2.0 ** attempt overflows
+    assert retry_delay(1024, None, now=NOW, rng=no_jitter) == MAX_RETRY_DELAY
+    assert retry_delay(10**6, None, now=NOW, rng=no_jitter) == MAX_RETRY_DELAY
+
+
 @pytest.mark.parametrize("attempt", [0, 1, 2, 3, 6])
 def test_jitter_shortens_backoff_by_at_most_a_quarter(attempt: int) -> None:
     full = min(INITIAL_RETRY_DELAY * 2**attempt, MAX_RETRY_DELAY)
@@ -155,3 +161,12 @@ def test_other_transport_failures_are_not_retried() -> None:
 )
 def test_transport_exceptions_are_classified(exc: Exception, failure: Failure) -> None:
     assert classify_failure(exc) is failure
+
+
+@pytest.mark.parametrize(("attempt", "expected"), [(0, 1.0), (3, 8.0), (5, 30.0), (1024, 30.0), (10**9, 30.0)],
+                         ids=["first", "doubling", "capped", "past-float-range", "huge"])
+def test_exponential_backoff_is_capped_for_any_attempt(attempt, expected) -> None:
+    # the dispatcher retries terminal sends for as long as it takes: attempts grow without bound
+    from activitysmith_jupyter._retry import exponential_backoff
+
+    assert exponential_backoff(attempt, base=1.0, cap=30.0) == expected

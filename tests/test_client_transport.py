@@ -3,6 +3,7 @@ per request, failures mapped to httpx exceptions and then to our errors, proxies
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
@@ -110,6 +111,21 @@ def test_stdlib_transport_read_timeout() -> None:
             StdlibTransport().handle_request(request)
 
 
+def test_stdlib_transport_trusts_the_same_certificates_as_httpx(monkeypatch, tmp_path) -> None:
+    # a company CA in SSL_CERT_FILE must work for the default transport as it does for httpx.Client
+    import certifi
+
+    bundle = Path(certifi.where()).read_text(encoding="ascii")
+    end = "-----END CERTIFICATE-----\n"
+    one_ca = tmp_path / "ca.pem"
+    one_ca.write_text(bundle[bundle.index("-----BEGIN CERTIFICATE-----"):bundle.index(end) + len(end)])
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(one_ca))
+    transport = StdlibTransport()
+    assert transport._context().cert_store_stats()["x509_ca"] == 1
+    transport.close()
+
+
 @pytest.mark.parametrize(
     ("env", "url", "expected"),
     [({}, "https://activitysmith.com/api", False),
@@ -138,7 +154,8 @@ def test_behind_a_proxy_the_sync_client_goes_through_httpx_client(monkeypatch) -
         c.close()
 
 
-@pytest.mark.parametrize("key", ["ask_live\nX-Evil: 1", " ask_padded", "ask_tab\tkey"], ids=["newline", "space", "tab"])
+@pytest.mark.parametrize("key", ["ask_live\nX-Evil: 1", " ask_padded", "ask_tab\tkey", "\u201cask_quoted\u201d"],
+                         ids=["newline", "space", "tab", "non-ascii"])
 def test_keys_that_could_break_the_header_are_refused(key) -> None:
     with pytest.raises(ValueError, match="api_key"):
         make_client("sync", key)

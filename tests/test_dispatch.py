@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import threading
 import time
 import warnings
 
+import httpx
 import pytest
 
 from activitysmith_jupyter.client import ActivitySmith
@@ -168,6 +170,40 @@ def test_an_end_right_after_the_first_update_still_starts_the_activity(dispatche
     assert dispatcher.flush(5)
     assert [r.method for r in stream_requests(sim)] == ["PUT", "DELETE"]
     assert shown(sim)[0]["state"] == "ended"
+
+
+class _HeldDeletes(httpx.BaseTransport):
+    """The simulator's transport, with every DELETE held until `release` is set."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner, self.release = inner, threading.Event()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            self.release.wait(5)
+        return self.inner.handle_request(request)
+
+
+def test_a_start_submitted_while_the_last_end_is_pending_is_neither_paced_nor_dropped(sim, clock) -> None:
+    transport = _HeldDeletes(sim.transport())
+    with ActivitySmith(transport=transport, clock=clock) as c:
+        d = Dispatcher(c, clock=clock)
+        try:
+            d.update_stream(KEY, progress(50))
+            assert d.flush(5)
+            d.end_stream(KEY, progress(100))
+            wait_until(lambda: d.stats.pending == 1 and not d._queue)  # the end is in flight, held
+            assert d.next_update_time(KEY) == -math.inf  # the ended activity's pacing is not the next one's
+            d.update_stream(KEY, progress(0, title="Second run"))
+            d.end_stream(KEY, progress(100, title="Second run"))  # must not supersede the start
+            transport.release.set()
+            assert d.flush(5)
+        finally:
+            transport.release.set()
+            d.close(timeout=5)
+    assert [r.method for r in stream_requests(sim)] == ["PUT", "DELETE", "PUT", "DELETE"]
+    assert [(a["state"], a["content_state"]["title"]) for a in shown(sim)] == [
+        ("ended", "Training"), ("ended", "Second run")]
 
 
 def test_end_without_a_body_keeps_the_latest_state(dispatcher, sim) -> None:

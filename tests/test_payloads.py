@@ -64,18 +64,6 @@ def sdk_body(sdk, endpoint: str, key: str | None, args: tuple, kwargs: dict) -> 
 
 def without_sdk_defaults(endpoint: str, body: Any) -> Any:
     return wire.without_sdk_defaults(body, legacy_end=endpoint == "end")
-    state = body.get("content_state")
-    if isinstance(state, dict):
-        for name in ("counts_down", "is_running"):
-            if state.get(name) is True:
-                del state[name]
-        if endpoint == "end" and state.get("auto_dismiss_minutes") == 3:
-            del state["auto_dismiss_minutes"]
-    buttons = list(body.get("actions") or []) + [body.get("action"), body.get("secondary_action")]
-    for button in buttons:
-        if isinstance(button, dict) and button.get("method") == "POST":
-            del button["method"]
-    return body
 
 
 # --------------------------------------------------------------------------------------------------
@@ -519,8 +507,6 @@ def test_valid_bodies_have_no_problems(endpoint: str, body: dict, key: str | Non
 # --------------------------------------------------------------------------------------------------
 # Bad bodies: each names the exact field path
 # --------------------------------------------------------------------------------------------------
-
-
 
 
 @pytest.mark.parametrize("endpoint,body,key,path", [c[1:] for c in BAD], ids=[c[0] for c in BAD])

@@ -96,6 +96,20 @@ def test_rate_limit_can_be_turned_off(clock):
     assert codes == {200}
 
 
+def test_changing_the_limit_on_a_running_simulator_applies_at_once(clock):
+    sim = Simulator(clock=clock, rate_limit_per_minute=60)
+    with api(sim) as http:
+        for i in range(5):
+            assert http.post("/push-notification", json={"title": f"n{i}"}).status_code == 200
+            clock.advance(1)
+        sim.rate_limit_per_minute = 3  # 5 in the window: wait until the third-newest (t=2) leaves it
+        r = http.post("/push-notification", json={"title": "refused"})
+        assert (r.status_code, r.headers["retry-after"]) == (429, "57")
+        assert "Rate limit of 3 requests" in r.json()["message"]
+        sim.rate_limit_per_minute = None
+        assert http.post("/push-notification", json={"title": "unlimited"}).status_code == 200
+
+
 def test_refused_requests_do_not_count_against_the_budget(clock):
     sim = Simulator(clock=clock, rate_limit_per_minute=2)
     with api(sim) as http:

@@ -441,6 +441,25 @@ def test_observer_sees_library_bars_and_reports_their_close(null) -> None:
     assert seen[-1].completed is True and seen[-1].total == 10
 
 
+def test_observers_share_one_thread_so_a_cell_pays_no_thread_start(null) -> None:
+    seen: list[list[BarSnapshot]] = [[], [], []]
+    observers = [observe_bars(s.append, interval=60) for s in seen]
+    for o in observers:
+        o.start()
+    try:
+        pollers = [t for t in threading.enumerate() if t.name == "activitysmith-bar-observer"]
+        assert len(pollers) == 1 and pollers[0].daemon
+        bar = tqdm_auto(total=3, desc="shared", file=null)
+        for o in observers:
+            o.poll()
+        bar.update(3)
+        bar.close()
+    finally:
+        for o in observers:
+            o.stop()  # each one's last look reports the close
+    assert all(s and s[-1].closed and s[-1].desc == "shared" for s in seen)
+
+
 def test_observer_reports_an_incomplete_close(null) -> None:
     seen: list[BarSnapshot] = []
     with observe_bars(seen.append, interval=60) as observer:

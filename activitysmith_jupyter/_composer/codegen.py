@@ -11,14 +11,9 @@ from typing import Any
 
 __all__ = ["python_snippet"]
 
-_CALLS = {
+_CALLS = {  # the Composer's two tabs
     "push": ("client.notifications.send(", "response.notification_id"),
-    "replace": ("client.notifications.replace(", "response.notification_id"),
-    "start": ("client.live_activities.start(", "response.activity_id"),
-    "update": ("client.live_activities.update(", "response.activity_id"),
-    "end": ("client.live_activities.end(", "response.activity_id"),
     "stream": ("client.live_activities.stream(", "response.operation"),
-    "end_stream": ("client.live_activities.end_stream(", "response.operation"),
 }
 
 
@@ -28,10 +23,10 @@ def _literal(value: Any, indent: int) -> str:
 
 
 def python_snippet(endpoint: str, body: Mapping[str, Any], *, key: str | None = None) -> str:
-    """Python source that sends ``body`` to ``endpoint`` (``key`` = stream key / notification id)."""
+    """Python source that sends ``body`` to ``endpoint`` ("push" or "stream"; ``key`` = stream key)."""
     call, result = _CALLS[endpoint]
     args = []
-    if endpoint in ("stream", "end_stream", "replace"):
+    if endpoint == "stream":
         args.append(repr(key or ""))
     args.append(_literal(dict(body), 4))
     lines = [

@@ -321,8 +321,6 @@ class _Common:
 class NotificationForm:
     """Every field of POST /push-notification."""
 
-    TEXT = ("title", "subtitle", "icon", "media", "redirection", "sound")
-
     def __init__(self, on_change: Callback) -> None:
         p = "asj-push"
         self.title = _text("title *", f"{p}-title", "Build finished")

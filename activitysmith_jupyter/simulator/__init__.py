@@ -5,8 +5,8 @@
     with sim.serve() as server: ...        # real HTTP on 127.0.0.1, server.url
     print(sim.timeline())                  # what the phone showed
 
-Modules: state (the Simulator), routes (paths -> endpoints), validation (payloads.validate minus the
-SDK's injected defaults), limits (sliding windows), faults, records, timeline, transport (httpx, sync
+Modules: state (the Simulator), routes (paths -> endpoints), validation (payloads.validate's problems
+as the API's 400 text), limits (sliding windows), faults, records, timeline, transport (httpx, sync
 and async), server (stdlib ThreadingHTTPServer), page (GET /), __main__ (CLI).
 
 Where the API documentation is silent, the simulator chooses (and tests) this:

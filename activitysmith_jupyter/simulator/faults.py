@@ -1,7 +1,7 @@
 """Fault injection: scripted failures matched by method and path prefix, consumed `times` times."""
 from __future__ import annotations
 
-import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,11 +56,12 @@ class Fault:
 
 
 class FaultSet:
-    """Thread-safe ordered list of faults; `take` consumes the first match."""
+    """Ordered list of faults; `take` consumes the first match. Guarded by `lock` (the simulator
+    passes its own, so taking a fault and answering the request happen under one lock)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lock: AbstractContextManager[Any]) -> None:
         self._faults: list[Fault] = []
-        self._lock = threading.Lock()
+        self._lock = lock
 
     def add(self, fault: Fault) -> Fault:
         if fault.times is not None and fault.times < 1:
@@ -87,7 +88,3 @@ class FaultSet:
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._faults)

@@ -8,10 +8,10 @@ __all__ = ["SlidingWindow"]
 
 
 class SlidingWindow:
-    """At most `limit` accepted hits in any `window` seconds. `limit=None` never refuses."""
+    """Hits accepted in the last `window` seconds; `acquire` refuses beyond the limit it is given (the
+    owner's current setting, so changing that setting applies at once). `limit=None` never refuses."""
 
-    def __init__(self, limit: int | None, window: float = 60.0) -> None:
-        self.limit = limit
+    def __init__(self, window: float = 60.0) -> None:
         self.window = window
         self._hits: deque[float] = deque()
 
@@ -19,19 +19,13 @@ class SlidingWindow:
         while self._hits and self._hits[0] <= now - self.window:
             self._hits.popleft()
 
-    def acquire(self, now: float) -> int | None:
+    def acquire(self, now: float, limit: int | None) -> int | None:
         """Count a hit and return None, or return whole seconds until one is free (>= 1) without counting."""
-        if self.limit is None:
+        if limit is None:
             return None
         self._expire(now)
-        if len(self._hits) >= self.limit:
-            return max(1, math.ceil(self._hits[0] + self.window - now))
+        if len(self._hits) >= limit:
+            oldest_to_expire = self._hits[len(self._hits) - limit] if limit > 0 else now
+            return max(1, math.ceil(oldest_to_expire + self.window - now))
         self._hits.append(now)
         return None
-
-    def used(self, now: float) -> int:
-        self._expire(now)
-        return len(self._hits)
-
-    def clear(self) -> None:
-        self._hits.clear()

@@ -11,15 +11,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..clock import SYSTEM_CLOCK, Clock
 from .. import payloads
+from ..clock import SYSTEM_CLOCK, Clock
 from ..payloads import CONTENT_STATE_DEFAULTS, END_AUTO_DISMISS_MINUTES_DEFAULT
 from .faults import Fault, FaultSet
 from .limits import SlidingWindow
 from .records import ActivityRecord, Event, RecordedRequest, SimResponse, iso, json_response
 from .routes import match_route, split_path
 from .timeline import describe_state, format_timeline, headline
-from .validation import problems
+from .validation import describe, problems
 
 if TYPE_CHECKING:  # pragma: no cover
     from .server import SimulatorServer
@@ -106,7 +106,7 @@ class Simulator:
         self.rotate_after = rotate_after
         self.history_limit = history_limit  # newest requests/events kept (a long session stays bounded)
         self._lock = threading.RLock()
-        self._faults = FaultSet()
+        self._faults = FaultSet(self._lock)
         self._seq = 0
         self.reset()
 
@@ -119,8 +119,8 @@ class Simulator:
             self._activities: dict[str, ActivityRecord] = {}
             self._streams: dict[str, _Stream] = {}
             self._notifications: dict[str, dict[str, Any]] = {}
-            self._budget = SlidingWindow(self.rate_limit_per_minute)
-            self._metric_budget = SlidingWindow(self.metric_rate_limit_per_minute)
+            self._budget = SlidingWindow()
+            self._metric_budget = SlidingWindow()
             self.badge: int | None = None
             self.metrics: dict[str, dict[str, Any]] = {}
             self._faults.clear()
@@ -226,10 +226,10 @@ class Simulator:
         raw = body.encode("utf-8") if isinstance(body, str) else (body or b"")
         if method == "GET" and path in ("/", "/_sim/state"):
             return self._site(path)
-        fault = self._faults.take(method, path)
-        if fault is not None and fault.refuse:
-            return SimResponse(0, {}, b"", fault="refuse")
         with self._lock:
+            fault = self._faults.take(method, path)
+            if fault is not None and fault.refuse:
+                return SimResponse(0, {}, b"", fault="refuse")
             route = match_route(method, path)
             record = RecordedRequest(method, path, route[1] if route else None, _loads_or_none(raw), hdrs,
                                      time=self.clock.time())
@@ -305,7 +305,7 @@ class Simulator:
             budget, limit = self._metric_budget, self.metric_rate_limit_per_minute
         else:
             return
-        wait = budget.acquire(self.clock.monotonic())
+        wait = budget.acquire(self.clock.monotonic(), limit)
         if wait is not None:
             raise _Reply(429, {"error": "rate_limited", "code": "rate_limited",
                                "message": f"Rate limit of {limit} requests per minute exceeded. "
@@ -478,9 +478,9 @@ class Simulator:
     @staticmethod
     def _check_can_start(key: str, state: dict[str, Any]) -> None:
         """A PUT that starts an activity needs its type and that type's fields (as a legacy start does)."""
-        missing = payloads.type_requirements(state)
+        missing = describe(payloads.type_requirements(state))
         if missing:
-            reasons = "; ".join(f"{p.path}: {p.message}" for p in missing)
+            reasons = "; ".join(missing)
             raise _Reply(400, {"error": "bad_request",
                                "message": f"{reasons} (this request starts the Live Activity of stream {key!r})."})
 
