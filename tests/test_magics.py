@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shell_helpers import fresh_shell
 
 pytest.importorskip("IPython")
 
@@ -34,18 +35,10 @@ def ip(dispatcher, monkeypatch) -> Iterator[InteractiveShell]:
     """A fresh InteractiveShell (the singleton cleared around it) with the extension loaded."""
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
-    InteractiveShell.clear_instance()
-    cfg = Config()
-    cfg.HistoryManager.hist_file = ":memory:"
-    shell = InteractiveShell.instance(config=cfg)
-    shell.user_ns["sim_dispatcher"] = dispatcher
-    shell.run_line_magic("load_ext", "activitysmith_jupyter")
-    shell.run_line_magic("config", "ActivitySmithMagics.client = 'sim_dispatcher'")
-    try:
+    with fresh_shell(extension=True) as shell:
+        shell.user_ns["sim_dispatcher"] = dispatcher
+        shell.run_line_magic("config", "ActivitySmithMagics.client = 'sim_dispatcher'")
         yield shell
-    finally:
-        shell.run_line_magic("unload_ext", "activitysmith_jupyter")
-        InteractiveShell.clear_instance()
 
 
 def run(ip: InteractiveShell, code: str) -> Any:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from shell_helpers import fresh_shell, time_worst_call
 
 import activitysmith_jupyter.activity as activity_mod
 import activitysmith_jupyter.tqdm as as_tqdm
@@ -23,10 +24,6 @@ from activitysmith_jupyter.dispatch import dispatcher_for
 from activitysmith_jupyter.simulator import Simulator
 from activitysmith_jupyter.tqdm import tqdm
 
-pytest.importorskip("IPython")
-
-from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
-from traitlets.config import Config  # noqa: E402
 
 OUR_CODE_BOUND = 0.25  # seconds any one call into our code may take in the user's thread (it does no I/O)
 LOOP_BOUND = 3.0  # seconds for a whole bar or cell (a blocking send would take >= the 10 s timeout)
@@ -60,40 +57,20 @@ def offline_client(port, monkeypatch) -> Iterator[Any]:
 
 
 @pytest.fixture
-def shell(offline_client) -> Iterator[InteractiveShell]:
+def shell(offline_client) -> Iterator[Any]:
     """An InteractiveShell with the extension and no %config: the magic uses default_client()."""
     for name in ("ACTIVITYSMITH_NOTIFY", "ACTIVITYSMITH_CHANNELS", "ACTIVITYSMITH_COLOR", "JPY_SESSION_NAME"):
         os.environ.pop(name, None)
-    InteractiveShell.clear_instance()
-    cfg = Config()
-    cfg.HistoryManager.hist_file = ":memory:"
-    ip = InteractiveShell.instance(config=cfg)
-    ip.run_line_magic("load_ext", "activitysmith_jupyter")
-    try:
+    with fresh_shell(extension=True) as ip:
         yield ip
-    finally:
-        ip.run_line_magic("unload_ext", "activitysmith_jupyter")
-        InteractiveShell.clear_instance()
 
 
 @pytest.fixture
 def our_time(monkeypatch) -> list[float]:
     """The longest single call into our code from the user's thread (bar ticks/ends, cell start/finish)."""
-    worst = [0.0]
-
-    def timed(real):
-        def wrapper(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return real(*args, **kwargs)
-            finally:
-                worst[0] = max(worst[0], time.perf_counter() - t0)
-        return wrapper
-
-    for owner, name in ((as_tqdm._Mirror, "tick"), (as_tqdm._Mirror, "end"),
-                        (activity_mod.CellActivity, "start"), (activity_mod.CellActivity, "finish")):
-        monkeypatch.setattr(owner, name, timed(getattr(owner, name)))
-    return worst
+    return time_worst_call(monkeypatch, [(as_tqdm._Mirror, "tick"), (as_tqdm._Mirror, "end"),
+                                         (activity_mod.CellActivity, "start"),
+                                         (activity_mod.CellActivity, "finish")])
 
 
 @pytest.fixture
@@ -115,7 +92,7 @@ def wait_for(predicate, timeout: float = 10.0) -> bool:
     return predicate()
 
 
-def run(ip: InteractiveShell, code: str) -> Any:
+def run(ip: Any, code: str) -> Any:
     return ip.run_cell(textwrap.dedent(code).strip("\n"), store_history=True)
 
 

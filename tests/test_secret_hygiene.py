@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shell_helpers import fresh_shell
 
 from activitysmith_jupyter.client import ActivitySmith, AsyncActivitySmith
 from activitysmith_jupyter.clock import FakeClock
@@ -229,19 +230,8 @@ def test_dispatcher_and_tqdm_bar_hide_the_key_on_success_and_failure(server, oth
 @pytest.fixture
 def shell(server) -> Iterator[Any]:
     pytest.importorskip("IPython")
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    InteractiveShell.clear_instance()
-    cfg = Config()
-    cfg.HistoryManager.hist_file = ":memory:"
-    ip = InteractiveShell.instance(config=cfg)
-    ip.run_line_magic("load_ext", "activitysmith_jupyter")
-    try:
+    with fresh_shell(extension=True) as ip:
         yield ip
-    finally:
-        ip.run_line_magic("unload_ext", "activitysmith_jupyter")
-        InteractiveShell.clear_instance()
 
 
 def test_magics_status_cells_and_verbose_tracebacks_hide_the_key(shell, server, sim, other_server, logs,

@@ -18,6 +18,8 @@ import activitysmith_jupyter.tqdm as as_tqdm
 from activitysmith_jupyter.client import ActivitySmith
 from activitysmith_jupyter.dispatch import Dispatcher
 from activitysmith_jupyter.errors import PayloadError
+from shell_helpers import fresh_shell, time_worst_call
+
 from activitysmith_jupyter.tqdm import BarSnapshot, observe_bars, tqdm, trange
 
 
@@ -103,19 +105,9 @@ def test_keyboard_interrupt_ends_as_interrupted(dispatcher, sim, null) -> None:
 @pytest.fixture
 def shell(dispatcher):
     """A real IPython shell (no extension) whose cells loop over a mirrored bar."""
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    InteractiveShell.clear_instance()
-    cfg = Config()
-    cfg.HistoryManager.hist_file = ":memory:"
-    ip = InteractiveShell.instance(config=cfg)
-    ip.user_ns.update(tqdm=tqdm, dispatcher=dispatcher, null=open(os.devnull, "w"))
-    try:
+    with fresh_shell(extension=False) as ip, open(os.devnull, "w") as null:
+        ip.user_ns.update(tqdm=tqdm, dispatcher=dispatcher, null=null)
         yield ip
-    finally:
-        ip.user_ns["null"].close()
-        InteractiveShell.clear_instance()
 
 
 @pytest.mark.parametrize(
@@ -338,20 +330,7 @@ FAULTS = {
 def submit_latency(monkeypatch):
     """The worst time the caller's thread spent in our code (the mirror's tick and end: state building,
     validation, queueing). Timing tqdm's own update as well would measure the machine's load."""
-    worst = [0.0]
-
-    def timed(real):
-        def wrapper(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return real(*args, **kwargs)
-            finally:
-                worst[0] = max(worst[0], time.perf_counter() - t0)
-        return wrapper
-
-    monkeypatch.setattr(as_tqdm._Mirror, "tick", timed(as_tqdm._Mirror.tick))
-    monkeypatch.setattr(as_tqdm._Mirror, "end", timed(as_tqdm._Mirror.end))
-    return worst
+    return time_worst_call(monkeypatch, [(as_tqdm._Mirror, "tick"), (as_tqdm._Mirror, "end")])
 
 
 def run_bar_through_fault(dispatcher, clock, null, n: int = 20_000) -> None:
