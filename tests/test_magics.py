@@ -22,7 +22,6 @@ pytest.importorskip("IPython")
 
 from IPython.core.error import UsageError  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
-from traitlets.config import Config  # noqa: E402
 
 from activitysmith_jupyter.activity import current_activity  # noqa: E402
 from activitysmith_jupyter.magics import ActivitySmithMagics, derive_title, transform_progress_cell  # noqa: E402
