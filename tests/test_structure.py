@@ -169,6 +169,13 @@ def test_simulator_has_no_import_cycle():
     assert through == [], _cycles_text(through)
 
 
+@pytest.mark.parametrize("adapter", ["transport", "server", "page"], ids=["transport", "server", "page"])
+def test_simulator_adapters_depend_on_the_backend_protocol_not_on_the_simulator(adapter):
+    deps = import_graph()[f"{PACKAGE}.simulator.{adapter}"]
+    assert f"{PACKAGE}.simulator.state" not in deps and f"{PACKAGE}.simulator.phone" not in deps
+    assert f"{PACKAGE}.simulator.backend" in deps
+
+
 def test_package_has_no_import_cycle():
     cycles = find_cycles(import_graph())
     assert cycles == [], "import cycles (type-only and function-local imports count):\n" + _cycles_text(cycles)
