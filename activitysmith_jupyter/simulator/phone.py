@@ -97,7 +97,7 @@ def _check_can_start(key: str, state: dict[str, Any]) -> None:
     if missing:
         reasons = "; ".join(missing)
         raise Reply(400, {"error": "bad_request",
-                           "message": f"{reasons} (this request starts the Live Activity of stream {key!r})."})
+                          "message": f"{reasons} (this request starts the Live Activity of stream {key!r})."})
 
 
 class Phone:
@@ -208,9 +208,10 @@ class Phone:
         act.updated_at = now
         warning = None
         elapsed = now - act.started_at
-        if act.updates > self.settings.warning_after_updates and elapsed < act.updates * self.settings.warning_min_interval:
+        interval = self.settings.warning_min_interval
+        if act.updates > self.settings.warning_after_updates and elapsed < act.updates * interval:
             warning = (f"This Live Activity received {act.updates} updates in {elapsed / 60:.1f} minutes "
-                       f"(more than one every {self.settings.warning_min_interval / 60:g} minutes); iOS may throttle it.")
+                       f"(more than one every {interval / 60:g} minutes); iOS may throttle it.")
         self._event("updated", self._activity_summary(act) + ("  ⚠ throttling warning" if warning else ""),
                     label=act.stream_key or act.activity_id, activity_id=act.activity_id,
                     content_state=act.content_state, warning=warning)
@@ -266,7 +267,8 @@ class Phone:
         channels = _channels(body)
         type_changed = bool(cs.get("type")) and cs["type"] != live.type
         channels_changed = channels is not None and sorted(channels) != sorted(live.channels or [])
-        too_old = self.settings.rotate_after is not None and self.settings.clock.time() - live.started_at >= self.settings.rotate_after
+        rotate_after = self.settings.rotate_after
+        too_old = rotate_after is not None and self.settings.clock.time() - live.started_at >= rotate_after
         if type_changed or channels_changed or too_old:
             fresh = dict(cs) if type_changed else {**live.content_state, **cs}
             if type_changed:
@@ -313,7 +315,7 @@ class Phone:
         act = self._legacy_activity(body)
         if act.state != "active":
             raise Reply(409, {"error": "activity_ended",
-                               "message": f"Live Activity {act.activity_id!r} has already ended."})
+                              "message": f"Live Activity {act.activity_id!r} has already ended."})
         self._apply(act, body)
         self._update(act)
         return {"success": True, "activity_id": act.activity_id, **_delivery(act.channels, act.tags),
@@ -332,7 +334,7 @@ class Phone:
         assert key is not None
         if self.settings.known_metrics is not None and key not in self.settings.known_metrics:
             raise Reply(404, {"error": "not_found",
-                               "message": f"Metric {key!r} not found. Create it in the ActivitySmith app first."})
+                              "message": f"Metric {key!r} not found. Create it in the ActivitySmith app first."})
         self.metrics[key] = {"value": body["value"], "timestamp": body.get("timestamp") or self._now_iso(),
                              "received_at": self._now_iso()}
         self._event("metric", f"{key} = {body['value']}", label=key, value=body["value"])
