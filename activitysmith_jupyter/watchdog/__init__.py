@@ -1,0 +1,127 @@
+"""The watchdog: a small separate process, one per watched process, that ends what a dead process left
+open ("Kernel died after 1h 12m"), notices a process stuck outside Python, and samples its resources.
+
+The hub calls `watch` when an activity starts, `report` when it hands on a new state and `ending`
+when it queues its end; that is the whole coupling. The first `watch` of a process that talks to a
+real server (a live client over HTTP; not the embedded simulator, which dies with the process) starts
+the watchdog. ``ACTIVITYSMITH_WATCHDOG=0`` turns it off.
+
+Parts: ``protocol`` (the pipe's messages and the wording), ``handle`` (the parent's side), ``main``
+(the watchdog process), ``monitor`` (psutil / NVML sampling).
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .handle import Watchdog
+
+__all__ = ["ENV_SWITCH", "current_watchdog", "ending", "monitor", "report", "watch", "watchdog_for"]
+
+ENV_SWITCH = "ACTIVITYSMITH_WATCHDOG"
+
+_lock = threading.Lock()
+_watchdog: Watchdog | None = None
+_watched: set[str] = set()  # keys the watchdog was told about (only those get state / ending)
+
+
+def _target(client: Any) -> tuple[str | None, str] | None:
+    """(api key, base URL) when `client` sends over HTTP with its own transport, else None."""
+    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    settings = getattr(client, "_settings", None)
+    http = getattr(client, "_http", None)
+    if settings is None or http is None or getattr(client, "mode", None) != "live":
+        return None
+    if type(getattr(http, "_transport", None)).__name__ != "StdlibTransport":
+        return None  # a test's or the user's own transport: a separate process could not reach it
+    return settings.api_key, settings.base_url
+
+
+def watchdog_for(client: Any) -> Watchdog | None:
+    """The process's watchdog, started on first use when `client` reaches a server over HTTP."""
+    global _watchdog
+    with _lock:
+        if _watchdog is not None and _watchdog.pid == os.getpid():
+            return _watchdog
+        target = _target(client)
+        if target is None:
+            return None
+        from .handle import Watchdog
+
+        _watchdog = Watchdog(api_key=target[0], base_url=target[1])
+        _watched.clear()
+        return _watchdog
+
+
+def current_watchdog() -> Watchdog | None:
+    """This process's watchdog, if one was started (None in a forked child until it starts its own)."""
+    w = _watchdog
+    return w if w is not None and w.pid == os.getpid() else None
+
+
+def watch(activity: Any) -> None:
+    """`activity` started (its `key`, `title`, `type`, `channels`, `notify`, `content_state`,
+    `stall_after` and `dispatcher` are read)."""
+    try:
+        client = getattr(getattr(activity, "dispatcher", None), "client", None)
+        w = watchdog_for(client)
+        if w is None:
+            return
+        started = time.time() - float(getattr(activity, "elapsed", 0.0) or 0.0)
+        w.send("open", key=activity.key, title=activity.title, type=getattr(activity, "type", "progress"),
+               channels=list(getattr(activity, "channels", ()) or ()), notify=getattr(activity, "notify", "always"),
+               started=started, state=dict(activity.content_state),
+               stall_after=getattr(activity, "stall_after", None))
+        _watched.add(activity.key)
+    except Exception as exc:  # noqa: BLE001 - the watchdog never stops the user's work
+        _log(exc, "watchdog: watching failed")
+
+
+def report(activity: Any, state: dict[str, Any]) -> None:
+    """`activity` handed on `state` (the watchdog keeps the newest)."""
+    w = current_watchdog()
+    if w is not None and activity.key in _watched:
+        w.send("state", key=activity.key, state=state)
+
+
+def ending(activity: Any, state: dict[str, Any], push: dict[str, Any] | None) -> None:
+    """`activity` queued its end (`state`) and closing `push` on its dispatcher."""
+    w = current_watchdog()
+    if w is not None and activity.key in _watched:
+        _watched.discard(activity.key)
+        w.ending(activity.key, activity.dispatcher, state, push)
+
+
+def monitor(on: bool, *, client: Any = None, key: str = "kernel-resources", title: str | None = None) -> Watchdog | None:
+    """Turn the resource monitor (a ``metrics`` Live Activity kept by the watchdog) on or off.
+    Returns the watchdog, or None when this process has none (the embedded simulator: nothing to
+    watch from outside)."""
+    if client is None:
+        from ..client import default_client
+
+        client = default_client()
+    w = watchdog_for(client) if on else current_watchdog()
+    if w is not None:
+        w.send("monitor", on=on, key=key, title=title)
+    return w
+
+
+def _log(exc: BaseException, what: str) -> None:
+    import logging
+
+    logging.getLogger("activitysmith_jupyter").warning("%s: %s", what, exc)
+
+
+def _after_fork_in_child() -> None:
+    global _watchdog
+    w, _watchdog = _watchdog, None
+    if w is not None:
+        w.after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
