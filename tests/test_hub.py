@@ -110,6 +110,7 @@ def test_feeding_an_unstarted_activity_starts_it_with_that_snapshot(dispatcher, 
 
 def test_stats_metrics_are_merged_and_shown_and_named_in_the_push(dispatcher, sim, clock) -> None:
     act = Activity("Fit", key="fit", type="stats", dispatcher=dispatcher, clock=clock).start()
+    assert dispatcher.flush(5)  # the start is out (else the next state replaces the waiting one)
     act.metrics(loss=0.9, epoch=1)
     act.metrics(loss=0.23149)
     assert act.content_state["metrics"] == [{"label": "loss", "value": 0.231}, {"label": "epoch", "value": 1}]
