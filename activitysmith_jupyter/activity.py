@@ -20,9 +20,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from . import content as _content
+from . import watchdog as _watchdog
 from .clock import SYSTEM_CLOCK, Clock
 from .failure import format_failure
 from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, outcome_for
+from .stall import DEFAULT_STALL_AFTER, StallWatch, check_stall_after, stall_push, stall_subtitle
+from .ticker import Ticker
 from .wording import elapsed_bucket, elapsed_text, format_duration, truncate
 
 if TYPE_CHECKING:  # type-only: the dispatcher and its policy load with the first activity
@@ -127,6 +130,7 @@ class Activity:
         colors: Mapping[str, str | None] | None = None,
         describe_file: Callable[[str], str | None] | None = None,
         elapsed_updates: bool = True,
+        stall_after: float | None = DEFAULT_STALL_AFTER,
     ) -> None:
         from . import payloads
 
@@ -158,6 +162,8 @@ class Activity:
         self.clock = clock
         self.describe_file = describe_file
         self.elapsed_updates = elapsed_updates
+        self.stall_after = check_stall_after(stall_after)
+        self._stall = StallWatch(self.stall_after, clock.monotonic())
         self.started_at: float | None = None
         self.ended_at: float | None = None
         self.outcome: Outcome | None = None
@@ -217,6 +223,7 @@ class Activity:
                                          subtitle=self.subtitle, color=self.color, metrics=self._metrics)
             if first is not None:
                 self._last, self._fed_key = first, _content.snapshot_key(first, self.title)
+                self._stall.moved((first.n, first.step, first.description), self.started_at)
                 state = self._state_for(first, state)
             self._content = state
             self._elapsed_minutes = 0
@@ -225,8 +232,9 @@ class Activity:
             except BaseException:
                 self.started_at = None
                 raise
-        if background and self.elapsed_updates:
+        if background and (self.elapsed_updates or self._stall.enabled):
             _ticker.add(self)
+        _watchdog.watch(self)
         return self
 
     def attach(self, source: ProgressSource) -> None:
@@ -272,8 +280,8 @@ class Activity:
             self.dispatcher.end_stream(self.key, {"content_state": final.content_state})
         except Exception as exc:
             self._remember(exc, "queueing the final state failed")
-        if self._should_notify(outcome):
-            push: dict[str, Any] = {"title": final.push_title}
+        push: dict[str, Any] | None = {"title": final.push_title} if self._should_notify(outcome) else None
+        if push is not None:
             if final.push_message:
                 push["message"] = final.push_message
             if self.channels:
@@ -282,6 +290,7 @@ class Activity:
                 self.dispatcher.push(push)
             except Exception as exc:
                 self._remember(exc, "queueing the push failed")
+        _watchdog.ending(self, final.content_state, push)
 
     def _should_notify(self, outcome: Outcome) -> bool:
         return self.notify == "always" or (self.notify == "failure" and outcome in FAILURES)
@@ -310,6 +319,8 @@ class Activity:
                 if self.outcome is not None:
                     return
                 self._last = snapshot
+                if self._stall.moved((snapshot.n, snapshot.step, snapshot.description), self.clock.monotonic()):
+                    self._fed_key = None  # the stall subtitle is showing: the next state replaces it
                 if key == self._fed_key:
                     return
                 self._fed_key = key
@@ -333,6 +344,8 @@ class Activity:
         with self._lock:
             self._manual = True
             new = dict(self._content)
+            if self._stall.moved(("update", self.clock.monotonic()), self.clock.monotonic()):
+                new["subtitle"] = self._stall.saved_subtitle or elapsed_text(0)  # the notice goes; a new one wins
             new.update(dict(request or {}), **fields)
             new["title"] = new.get("title") or self.title
             old, self._content = self._content, new
@@ -384,6 +397,9 @@ class Activity:
         """Refresh the elapsed-time subtitle when its coarse bucket changed (no source, no handle)."""
         if self.ended or self.started_at is None:
             return
+        self._check_stall()
+        if not self.elapsed_updates:
+            return
         minutes = elapsed_bucket(self.elapsed)
         with self._lock:
             if self._manual or self._fed_key is not None or minutes == self._elapsed_minutes:
@@ -396,6 +412,20 @@ class Activity:
                 self._send_update()
             except Exception as exc:
                 self._remember(exc, "elapsed-time update failed")
+
+    def _check_stall(self) -> None:
+        """Progress has not moved for `stall_after`: say so in the subtitle and push once (see stall.py)."""
+        due = self._stall.due(self.clock.monotonic(), watched=_watchdog.current_watchdog() is not None)
+        try:
+            if due is not None:
+                with self._lock:
+                    self._stall.saved_subtitle = self._content.get("subtitle")
+                    self._content = {**self._content, "subtitle": stall_subtitle(due[0], self._content)}
+                    self._send_update()
+                if due[1] and self.notify != "never":
+                    self.dispatcher.push(stall_push(self.title, due[0], self._content, channels=self.channels))
+        except Exception as exc:
+            self._remember(exc, "the stall notice failed")
 
     # -- internals ---------------------------------------------------------------------------------
     def _send_update(self) -> None:
@@ -410,40 +440,11 @@ class Activity:
             if self.channels:
                 request["channels"] = list(self.channels)
             self.dispatcher.update_stream(self.key, request, policy=self.policy)
+            _watchdog.report(self, request["content_state"])
 
     def _remember(self, exc: BaseException, what: str) -> None:
         self.last_error = exc
         log.warning("%s (%s): %s", what, self.key, exc)
 
 
-class _Ticker:
-    """One daemon thread for the whole process ticks every running activity (a thread per activity
-    would cost each cell a thread start)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._activities: list[Activity] = []
-        self._thread: threading.Thread | None = None
-
-    def add(self, activity: Activity) -> None:
-        with self._lock:
-            self._activities.append(activity)
-            if self._thread is None or not self._thread.is_alive():  # first use, or after a fork
-                self._thread = threading.Thread(target=self._run, name="activitysmith-elapsed", daemon=True)
-                self._thread.start()
-
-    def discard(self, activity: Activity) -> None:
-        with self._lock:
-            self._activities = [a for a in self._activities if a is not activity]
-
-    def _run(self) -> None:
-        idle = threading.Event()  # never set: a plain interval
-        while True:
-            idle.wait(TICK_SECONDS)
-            with self._lock:
-                running = list(self._activities)
-            for activity in running:
-                activity.tick()
-
-
-_ticker = _Ticker()
+_ticker = Ticker(TICK_SECONDS)

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..stall import format_minutes, stall_push, stall_subtitle
 from . import protocol
 
 __all__ = ["Entry", "Watcher", "main"]
@@ -126,14 +127,13 @@ class Watcher:
 
     def _stall(self, entry: Entry, quiet: float) -> None:
         entry.stalled = True
-        state = {**entry.state, "subtitle": protocol.stall_subtitle(quiet, entry.state)}
+        state = {**entry.state, "subtitle": stall_subtitle(quiet, entry.state)}
         try:
             self.sender.update_stream(entry.key, _request(state, entry.channels))
             if entry.notify != "never":
-                why = (f"The {self.kind.lower()} is alive but has not run Python for {protocol.format_minutes(quiet)}"
+                why = (f"The {self.kind.lower()} is alive but has not run Python for {format_minutes(quiet)}"
                        " (stuck in C code holding the GIL, or suspended).")
-                self.sender.push(_with_channels(protocol.stall_push(entry.title, quiet, entry.state, why=why),
-                                                entry.channels))
+                self.sender.push(stall_push(entry.title, quiet, entry.state, why=why, channels=entry.channels))
         except Exception as exc:  # noqa: BLE001 - the watchdog must keep watching
             log.warning("stall notice for %s failed: %s", entry.key, exc)
 

@@ -68,7 +68,7 @@ class ResourceSampler:
 def _open_nvml() -> Any:
     """(pynvml module, first device handle), or None without nvidia-ml-py or without a GPU."""
     try:
-        import pynvml  # nvidia-ml-py: optional
+        import pynvml  # type: ignore[import-untyped,unused-ignore]  # nvidia-ml-py: optional, untyped
     except ImportError:
         return None
     try:
