@@ -415,7 +415,7 @@ class Activity:
 
     def _check_stall(self) -> None:
         """Progress has not moved for `stall_after`: say so in the subtitle and push once (see stall.py)."""
-        due = self._stall.due(self.clock.monotonic(), watched=_watchdog.current_watchdog() is not None)
+        due = self._stall.due(self.clock.monotonic(), silence=_watchdog.silence_since(self._stall.last_moved))
         try:
             if due is not None:
                 with self._lock:

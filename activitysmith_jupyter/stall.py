@@ -4,7 +4,7 @@ the monotonic time); the `Activity` calls it from its ticker and from `feed`.
 
 A process stuck in C code holding the GIL runs no thread at all, so it cannot notice its own stall;
 its watchdog does (no heartbeat for `stall_after`, see ``watchdog/main.py``). When the interpreter
-comes back after such a gap, the stall is taken as announced already (no second push).
+comes back after such a silence, the stall is taken as announced already (no second push).
 """
 from __future__ import annotations
 
@@ -54,7 +54,6 @@ class StallWatch:
     def __init__(self, stall_after: float | None, now: float) -> None:
         self.stall_after = stall_after
         self.last_moved = now
-        self.last_check = now
         self.marker: Hashable = None
         self.stalled = False
         self.saved_subtitle: str | None = None  # what the stall notice replaced
@@ -72,19 +71,18 @@ class StallWatch:
         recovered, self.stalled = self.stalled, False
         return recovered
 
-    def due(self, now: float, *, watched: bool = False) -> tuple[float, bool] | None:
+    def due(self, now: float, *, silence: float = 0.0) -> tuple[float, bool] | None:
         """(seconds without progress, push?) when a stall begins now, else None (once per stall).
 
-        `watched`: a watchdog watches this process; after a gap of `stall_after` between two checks the
-        interpreter did not run, the watchdog pushed then, so this one only shows the subtitle."""
-        gap, self.last_check = now - self.last_check, now
+        `silence`: the longest time since the progress last moved in which the interpreter did not run
+        (the watchdog's handle measures it); one of `stall_after` or more was the watchdog's to push."""
         if self.stall_after is None or self.stalled or self.marker is None:
             return None
         quiet = now - self.last_moved
         if quiet <= self.stall_after:
             return None
         self.stalled = True
-        return quiet, not (watched and gap >= self.stall_after)
+        return quiet, silence < self.stall_after
 
 
 # ---------------------------------------------------------------------------------------- wording

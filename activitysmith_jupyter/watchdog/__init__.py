@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .handle import Watchdog
 
-__all__ = ["ENV_SWITCH", "current_watchdog", "ending", "monitor", "report", "watch", "watchdog_for"]
+__all__ = ["ENV_SWITCH", "current_watchdog", "ending", "monitor", "report", "silence_since", "watch", "watchdog_for"]
 
 ENV_SWITCH = "ACTIVITYSMITH_WATCHDOG"
 
@@ -61,6 +61,13 @@ def current_watchdog() -> Watchdog | None:
     """This process's watchdog, if one was started (None in a forked child until it starts its own)."""
     w = _watchdog
     return w if w is not None and w.pid == os.getpid() else None
+
+
+def silence_since(since: float) -> float:
+    """The longest time after `since` (monotonic) in which this process's interpreter did not run, as
+    its watchdog's heartbeat saw it (0.0 without a watchdog)."""
+    w = current_watchdog()
+    return w.silence_since(since) if w is not None else 0.0
 
 
 def watch(activity: Any) -> None:

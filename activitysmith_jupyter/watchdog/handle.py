@@ -25,6 +25,8 @@ __all__ = ["Watchdog", "process_kind"]
 log = logging.getLogger("activitysmith_jupyter")
 
 EXIT_FLUSH_SECONDS = 5.0
+SILENCE_SECONDS = 2 * protocol.BEAT_SECONDS  # a longer gap between two writes: the interpreter did not run
+MAX_SILENCES = 16
 _STOP = b""
 
 
@@ -52,6 +54,8 @@ class Watchdog:
         self._hello = protocol.encode("hello", pid=self.pid, kind=self.kind, api_key=api_key, base_url=base_url)
         self._executable = executable
         self._started = threading.Event()
+        self._last_write = time.monotonic()
+        self._silences: list[tuple[float, float]] = []  # (from, to): the writer could not run (GIL held ...)
         self._thread = threading.Thread(target=self._run, name="activitysmith-watchdog", daemon=True)
         self._thread.start()
         atexit.register(self._at_exit)
@@ -67,6 +71,11 @@ class Watchdog:
     # -- what the parent says (any thread; never blocks) ---------------------------------------------
     def send(self, op: str, **fields: Any) -> None:
         self._queue.put(protocol.encode(op, **fields))
+
+    def silence_since(self, since: float) -> float:
+        """The longest silence (no heartbeat could be written) that ended after `since` (monotonic)."""
+        with self._lock:
+            return max((end - max(start, since) for start, end in self._silences if end > since), default=0.0)
 
     def ending(self, key: str, dispatcher: Any, state: dict[str, Any], push: dict[str, Any] | None) -> None:
         """The activity `key` queued its end on `dispatcher`: the watchdog holds it until it landed."""
@@ -111,6 +120,11 @@ class Watchdog:
             with self._pipe_lock:
                 process.stdin.write(line)
                 process.stdin.flush()
+                now = time.monotonic()
+                if now - self._last_write > SILENCE_SECONDS:
+                    with self._lock:
+                        self._silences = [*self._silences[-(MAX_SILENCES - 1):], (self._last_write, now)]
+                self._last_write = now
             return True
         except (OSError, ValueError) as exc:  # the watchdog died: the process goes on without one
             self._fail(exc, "the watchdog process is gone")

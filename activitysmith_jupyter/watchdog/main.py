@@ -108,7 +108,7 @@ class Watcher:
         if self.last_heard is not None:
             for entry in self.entries.values():
                 if entry.stall_after is not None and not entry.stalled and entry.ending is None:
-                    wake = min(wake, self.last_heard + entry.stall_after - now)
+                    wake = min(wake, self.last_heard + _quiet_limit(entry.stall_after) - now)
         if self.monitor_key is not None and self._sender is not None:
             wake = min(wake, self._sender.next_update_time(self.monitor_key) - self._sender.clock.monotonic())
         return max(0.05, wake)
@@ -120,7 +120,7 @@ class Watcher:
             quiet = now - self.last_heard
             for entry in self.entries.values():
                 if (entry.stall_after is not None and not entry.stalled and entry.ending is None
-                        and quiet >= entry.stall_after):
+                        and quiet >= _quiet_limit(entry.stall_after)):
                     self._stall(entry, quiet)
         if self.monitor_key is not None:
             self._sample_monitor()
@@ -215,6 +215,11 @@ class Watcher:
             key, self.monitor_key = self.monitor_key, None
             self._end_monitor(key, f"{self.kind} died")
         return bool(self.sender.close(DEATH_FLUSH_SECONDS))
+
+
+def _quiet_limit(stall_after: float) -> float:
+    """Silence that counts as a stall: `stall_after`, but never within two heartbeats."""
+    return max(stall_after, 2 * protocol.BEAT_SECONDS + 1.0)
 
 
 def _seconds(value: Any) -> float | None:
