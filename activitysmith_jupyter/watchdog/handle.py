@@ -49,6 +49,9 @@ class Watchdog:
         self._queue: queue.SimpleQueue[bytes] = queue.SimpleQueue()
         self._endings: dict[str, Any] = {}  # key -> dispatcher whose delivery of the end we wait for
         self._lock = threading.Lock()
+        self._progress = threading.Condition(self._lock)  # queued / written counts moved
+        self._queued = 0
+        self._written = 0
         self._pipe_lock = threading.Lock()
         self.process: subprocess.Popen[bytes] | None = None
         self._hello = protocol.encode("hello", pid=self.pid, kind=self.kind, api_key=api_key, base_url=base_url)
@@ -70,7 +73,23 @@ class Watchdog:
 
     # -- what the parent says (any thread; never blocks) ---------------------------------------------
     def send(self, op: str, **fields: Any) -> None:
-        self._queue.put(protocol.encode(op, **fields))
+        line = protocol.encode(op, **fields)
+        with self._lock:
+            self._queued += 1
+        self._queue.put(line)
+
+    def drained(self, timeout: float = 10.0) -> bool:
+        """Wait until everything sent so far is written to the pipe (False: the watchdog is gone, or
+        `timeout` seconds passed)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            target = self._queued
+            while self._written < target:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (self._started.is_set() and not self._thread.is_alive()):
+                    return False
+                self._progress.wait(min(remaining, 0.1))
+            return True
 
     def silence_since(self, since: float) -> float:
         """The longest silence (no heartbeat could be written) that ended after `since` (monotonic)."""
@@ -109,7 +128,13 @@ class Watchdog:
                 line = protocol.encode("beat")
             if line is _STOP:
                 return
-            if not self._write(line) or not self._confirm_endings():
+            if not self._write(line):
+                return
+            if not line.startswith(b'{"op":"beat"'):
+                with self._lock:
+                    self._written += 1
+                    self._progress.notify_all()
+            if not self._confirm_endings():
                 return
 
     def _write(self, line: bytes) -> bool:
