@@ -183,3 +183,42 @@ def test_the_death_end_keeps_the_bar_and_names_the_kernel() -> None:
                      "subtitle": "Kernel died after 1h 12m · at 47 %"}
     assert push == {"title": "💀 Training: kernel died after 1h 12m", "channels": ["ops"],
                     "message": "Stopped at 47 % · last: 47/100 · 3.1 it/s"}
+
+
+GIL = """
+import ctypes, time
+from activitysmith_jupyter.activity import Activity
+from activitysmith_jupyter.outcome import Snapshot
+from activitysmith_jupyter.watchdog import current_watchdog
+with Activity("Training", key="train", stall_after=12) as act:
+    act.feed(Snapshot(n=47, total=100))
+    assert current_watchdog().drained(10)
+    print("STUCK", flush=True)
+    ctypes.PyDLL(None).sleep(20)  # PyDLL keeps the GIL: no thread of this process runs for 20 s
+    print("BACK", flush=True)
+    act.tick()  # the ticker's stall check, now: the watchdog announced this stall already
+    act.feed(Snapshot(n=60, total=100))
+"""
+
+
+def test_a_process_stuck_in_c_code_holding_the_gil_gets_one_stall_push_from_its_watchdog(tmp_path) -> None:
+    with live_server() as (sim, srv):
+        proc = subprocess.Popen(script(tmp_path, GIL), env=child_env(srv), stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "STUCK"
+            stuck_at = time.monotonic()
+            wait_for(lambda: sim.notifications, timeout=25, what="the stall push")
+            pushed_after = time.monotonic() - stuck_at
+            assert proc.stdout.readline().strip() == "BACK"  # the push came while the GIL was held
+            assert proc.wait(30) == 0
+        finally:
+            proc.kill()
+        time.sleep(0.5)
+        titles = [n["request"]["title"] for n in sim.notifications]
+        stall = [t for t in titles if "no progress" in t]
+        assert stall == ["⚠️ Training has made no progress for 1 min — stuck at 47 %"]
+        assert titles[-1].startswith("✅ Training finished")
+        assert pushed_after < 20
+        subtitles = [r.json["content_state"].get("subtitle", "") for r in requests_for(sim, "train", "PUT")]
+        assert any(s.startswith("⚠️ No progress for") for s in subtitles)
+        print(f"GIL stall pushed {pushed_after:.1f}s after the C call began (stall_after=12)")
