@@ -131,6 +131,7 @@ class Activity:
         describe_file: Callable[[str], str | None] | None = None,
         elapsed_updates: bool = True,
         stall_after: float | None = DEFAULT_STALL_AFTER,
+        monitor: bool = False,
     ) -> None:
         from . import payloads
 
@@ -161,7 +162,7 @@ class Activity:
         self.policy = policy
         self.clock = clock
         self.describe_file = describe_file
-        self.elapsed_updates = elapsed_updates
+        self.elapsed_updates, self.monitor = elapsed_updates, bool(monitor)  # monitor: see watchdog/
         self.stall_after = check_stall_after(stall_after)
         self._stall = StallWatch(self.stall_after, clock.monotonic())
         self.started_at: float | None = None
@@ -413,8 +414,7 @@ class Activity:
             except Exception as exc:
                 self._remember(exc, "elapsed-time update failed")
 
-    def _check_stall(self) -> None:
-        """Progress has not moved for `stall_after`: say so in the subtitle and push once (see stall.py)."""
+    def _check_stall(self) -> None:  # no progress for `stall_after`: the subtitle says so, one push (stall.py)
         due = self._stall.due(self.clock.monotonic(), silence=_watchdog.silence_since(self._stall.last_moved))
         try:
             if due is not None:

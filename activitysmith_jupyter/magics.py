@@ -109,6 +109,9 @@ class ActivitySmithMagics(Magics):
         help="With no bar and no handle calls, refresh the subtitle with the elapsed time "
         "(2 min steps up to 10 min, 5 min steps up to 1 h, then 15 min).",
     )
+    stall_after = Float(600.0, min=0.0, allow_none=True, config=True, help="Seconds a cell's progress may stand "
+                        "still before one push (\"⚠️ <title> has made no progress for 20 min — stuck at 47 %\") "
+                        "and a subtitle that says so. 0 or None: off.")
     update_policy = Instance(
         "activitysmith_jupyter.policy.UpdatePolicy",
         allow_none=True,
@@ -191,6 +194,8 @@ class ActivitySmithMagics(Magics):
     @argument("--color", help="Accent color while running: " + ", ".join(COLORS) + ".")
     @argument("--no-bars", action="store_true", help="Do not mirror tqdm bars.")
     @argument("--client", help="Name of a variable holding the ActivitySmith client to use.")
+    @argument("--stall-after", dest="stall_after", type=float,
+              help="Seconds without progress before the stall push (default 600; 0: off).")
     @line_cell_magic
     def activitysmith_progress(self, line: str = "", cell: str | None = None) -> None:
         """Show this cell on the iPhone as a Live Activity while it runs, then its outcome.
@@ -259,8 +264,17 @@ class ActivitySmithMagics(Magics):
             mirror_bars=self.mirror_bars and not args.no_bars,
             bar_interval=self.bar_interval,
             elapsed_updates=self.elapsed_updates,
+            stall_after=self._stall_after(args.stall_after),
         )
         return settings, self._client(args.client)
+
+    def _stall_after(self, option: float | None) -> float | None:
+        from .stall import check_stall_after
+
+        try:
+            return check_stall_after(option if option is not None else self.stall_after)
+        except ValueError as exc:
+            raise UsageError(str(exc).replace("stall_after=", "--stall-after ", 1)) from None
 
     def _new_activity(self, settings: ActivitySettings, client: Any) -> CellActivity:
         return CellActivity(
@@ -329,6 +343,7 @@ class ActivitySmithMagics(Magics):
 
             %activitysmith status          simulator or live, base URL, masked key, send counts, last error
             %activitysmith notify "text"   a quick push notification ("text" is its title)
+            %activitysmith monitor on|off  this kernel's CPU, memory (and GPU) as a Live Activity
             %activitysmith                 this help
         """
         command, rest = (line.split(None, 1) + ["", ""])[:2]
@@ -352,7 +367,21 @@ class ActivitySmithMagics(Magics):
             self._dispatcher(self._client(None)).push(request)
             print(f"queued push: {text}")
             return
-        raise UsageError(f"unknown %activitysmith command {command!r}; use status, notify or no argument")
+        if command == "monitor":
+            print(self._monitor(rest))
+            return
+        raise UsageError(f"unknown %activitysmith command {command!r}; use status, notify, monitor or no argument")
+
+    def _monitor(self, switch: str) -> str:
+        from . import watchdog
+
+        if switch not in ("on", "off"):
+            raise UsageError("%activitysmith monitor needs on or off")
+        dispatcher = self._dispatcher(self._client(None))
+        if watchdog.monitor(switch == "on", client=getattr(dispatcher, "client", None)) is None and switch == "on":
+            raise UsageError("the monitor needs a live client (ACTIVITYSMITH_API_KEY, or ACTIVITYSMITH_BASE_URL for "
+                             "a simulator server): the embedded simulator lives inside this kernel")
+        return f"resource monitor {switch} (stream {watchdog.MONITOR_KEY!r}, sampled by the watchdog)"
 
     def _status(self) -> str:
         dispatcher = self._dispatcher(self._client(None))

@@ -89,8 +89,10 @@ class StallWatch:
 
 
 def format_minutes(seconds: float) -> str:
-    """``20 min``, ``1h 05m``: how long nothing moved."""
-    minutes = max(1, int(seconds // 60))
+    """``20 min``, ``1h 05m`` (``45s`` under a minute): how long nothing moved."""
+    if seconds < 60:
+        return format_duration(seconds)
+    minutes = int(seconds // 60)
     return f"{minutes} min" if minutes < 60 else format_duration(minutes * 60.0)
 
 

@@ -19,13 +19,27 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .handle import Watchdog
 
-__all__ = ["ENV_SWITCH", "current_watchdog", "ending", "monitor", "report", "silence_since", "watch", "watchdog_for"]
+__all__ = [
+    "ENV_SWITCH",
+    "MONITOR_KEY",
+    "current_watchdog",
+    "ending",
+    "monitor",
+    "monitor_on",
+    "report",
+    "silence_since",
+    "watch",
+    "watchdog_for",
+]
 
 ENV_SWITCH = "ACTIVITYSMITH_WATCHDOG"
 
 _lock = threading.Lock()
 _watchdog: Watchdog | None = None
 _watched: set[str] = set()  # keys the watchdog was told about (only those get state / ending)
+_monitor_by: set[str] = set()  # keys of open activities made with monitor=True
+_monitor_switch = False  # %activitysmith monitor on
+MONITOR_KEY = "kernel-resources"
 
 
 def _target(client: Any) -> tuple[str | None, str] | None:
@@ -84,6 +98,9 @@ def watch(activity: Any) -> None:
                started=started, state=dict(activity.content_state),
                stall_after=getattr(activity, "stall_after", None))
         _watched.add(activity.key)
+        if getattr(activity, "monitor", False):
+            _monitor_by.add(activity.key)
+            _set_monitor(w)
     except Exception as exc:  # noqa: BLE001 - the watchdog never stops the user's work
         _log(exc, "watchdog: watching failed")
 
@@ -101,20 +118,38 @@ def ending(activity: Any, state: dict[str, Any], push: dict[str, Any] | None) ->
     if w is not None and activity.key in _watched:
         _watched.discard(activity.key)
         w.ending(activity.key, activity.dispatcher, state, push)
+        if activity.key in _monitor_by:
+            _monitor_by.discard(activity.key)
+            _set_monitor(w)
 
 
-def monitor(on: bool, *, client: Any = None, key: str = "kernel-resources", title: str | None = None) -> Watchdog | None:
-    """Turn the resource monitor (a ``metrics`` Live Activity kept by the watchdog) on or off.
-    Returns the watchdog, or None when this process has none (the embedded simulator: nothing to
-    watch from outside)."""
+def monitor(on: bool, *, client: Any = None) -> Watchdog | None:
+    """``%activitysmith monitor on|off``: the process's CPU, memory (and GPU) as a ``metrics`` Live
+    Activity, sampled by the watchdog. Stays on while this switch, or an open activity made with
+    ``monitor=True``, wants it. Returns the watchdog; None when this process has none (the embedded
+    simulator lives inside the process: nothing outside it could show the monitor)."""
+    global _monitor_switch
     if client is None:
         from ..client import default_client
 
         client = default_client()
+    _monitor_switch = on
     w = watchdog_for(client) if on else current_watchdog()
     if w is not None:
-        w.send("monitor", on=on, key=key, title=title)
+        _set_monitor(w)
     return w
+
+
+def monitor_on() -> bool:
+    """Whether the resource monitor is wanted now."""
+    return _monitor_switch or bool(_monitor_by)
+
+
+def _set_monitor(w: Watchdog) -> None:
+    on = monitor_on()
+    if on != w.monitoring:
+        w.monitoring = on
+        w.send("monitor", on=on, key=MONITOR_KEY, title=f"{w.kind} resources")
 
 
 def _log(exc: BaseException, what: str) -> None:

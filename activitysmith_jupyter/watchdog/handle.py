@@ -46,6 +46,7 @@ class Watchdog:
         self.pid = os.getpid()
         self.kind = kind or process_kind()
         self.last_error: BaseException | None = None
+        self.monitoring = False  # the resource monitor was switched on (watchdog/__init__ decides)
         self._queue: queue.SimpleQueue[bytes] = queue.SimpleQueue()
         self._endings: dict[str, Any] = {}  # key -> dispatcher whose delivery of the end we wait for
         self._lock = threading.Lock()
