@@ -55,20 +55,21 @@ def _target(client: Any) -> tuple[str | None, str] | None:
     return settings.api_key, settings.base_url
 
 
-def watchdog_for(client: Any) -> Watchdog | None:
-    """The process's watchdog, started on first use when `client` reaches a server over HTTP."""
+def watchdog_for(client: Any) -> tuple[Watchdog, int] | None:
+    """(the process's watchdog, the id of `client`'s API there) when `client` reaches a server over
+    HTTP; the watchdog starts on first use. None otherwise."""
     global _watchdog
+    target = _target(client)
+    if target is None:
+        return None
     with _lock:
-        if _watchdog is not None and _watchdog.pid == os.getpid():
-            return _watchdog
-        target = _target(client)
-        if target is None:
-            return None
-        from .handle import Watchdog
+        if _watchdog is None or _watchdog.pid != os.getpid():
+            from .handle import Watchdog
 
-        _watchdog = Watchdog(api_key=target[0], base_url=target[1])
-        _watched.clear()
-        return _watchdog
+            _watchdog = Watchdog()
+            _watched.clear()
+        w = _watchdog
+    return w, w.target(*target)
 
 
 def current_watchdog() -> Watchdog | None:
@@ -88,19 +89,19 @@ def watch(activity: Any) -> None:
     """`activity` started (its `key`, `title`, `type`, `channels`, `notify`, `content_state`,
     `stall_after` and `dispatcher` are read)."""
     try:
-        client = getattr(getattr(activity, "dispatcher", None), "client", None)
-        w = watchdog_for(client)
-        if w is None:
+        found = watchdog_for(getattr(getattr(activity, "dispatcher", None), "client", None))
+        if found is None:
             return
+        w, target = found
         started = time.time() - float(getattr(activity, "elapsed", 0.0) or 0.0)
         w.send("open", key=activity.key, title=activity.title, type=getattr(activity, "type", "progress"),
                channels=list(getattr(activity, "channels", ()) or ()), notify=getattr(activity, "notify", "always"),
                started=started, state=dict(activity.content_state),
-               stall_after=getattr(activity, "stall_after", None))
+               stall_after=getattr(activity, "stall_after", None), target=target)
         _watched.add(activity.key)
         if getattr(activity, "monitor", False):
             _monitor_by.add(activity.key)
-            _set_monitor(w)
+            _set_monitor(w, target)
     except Exception as exc:  # noqa: BLE001 - the watchdog never stops the user's work
         _log(exc, "watchdog: watching failed")
 
@@ -120,7 +121,7 @@ def ending(activity: Any, state: dict[str, Any], push: dict[str, Any] | None) ->
         w.ending(activity.key, activity.dispatcher, state, push)
         if activity.key in _monitor_by:
             _monitor_by.discard(activity.key)
-            _set_monitor(w)
+            _set_monitor(w, w.monitoring_target)
 
 
 def monitor(on: bool, *, client: Any = None) -> Watchdog | None:
@@ -134,10 +135,11 @@ def monitor(on: bool, *, client: Any = None) -> Watchdog | None:
 
         client = default_client()
     _monitor_switch = on
-    w = watchdog_for(client) if on else current_watchdog()
-    if w is not None:
-        _set_monitor(w)
-    return w
+    found = watchdog_for(client) if on or current_watchdog() is not None else None
+    if found is None:
+        return None
+    _set_monitor(*found)
+    return found[0]
 
 
 def monitor_on() -> bool:
@@ -145,11 +147,11 @@ def monitor_on() -> bool:
     return _monitor_switch or bool(_monitor_by)
 
 
-def _set_monitor(w: Watchdog) -> None:
+def _set_monitor(w: Watchdog, target: int) -> None:
     on = monitor_on()
     if on != w.monitoring:
-        w.monitoring = on
-        w.send("monitor", on=on, key=MONITOR_KEY, title=f"{w.kind} resources")
+        w.monitoring, w.monitoring_target = on, target
+        w.send("monitor", on=on, key=MONITOR_KEY, title=f"{w.kind} resources", target=target)
 
 
 def _log(exc: BaseException, what: str) -> None:

@@ -41,12 +41,12 @@ def process_kind() -> str:
 class Watchdog:
     """A running watchdog process and the thread that feeds it (see the module docstring)."""
 
-    def __init__(self, *, api_key: str | None, base_url: str, kind: str | None = None,
-                 executable: str = sys.executable) -> None:
+    def __init__(self, *, kind: str | None = None, executable: str = sys.executable) -> None:
         self.pid = os.getpid()
         self.kind = kind or process_kind()
         self.last_error: BaseException | None = None
         self.monitoring = False  # the resource monitor was switched on (watchdog/__init__ decides)
+        self.monitoring_target = 0
         self._queue: queue.SimpleQueue[bytes] = queue.SimpleQueue()
         self._endings: dict[str, Any] = {}  # key -> dispatcher whose delivery of the end we wait for
         self._lock = threading.Lock()
@@ -55,7 +55,8 @@ class Watchdog:
         self._written = 0
         self._pipe_lock = threading.Lock()
         self.process: subprocess.Popen[bytes] | None = None
-        self._hello = protocol.encode("hello", pid=self.pid, kind=self.kind, api_key=api_key, base_url=base_url)
+        self._hello = protocol.encode("hello", pid=self.pid, kind=self.kind)
+        self._targets: dict[tuple[str | None, str], int] = {}
         self._executable = executable
         self._started = threading.Event()
         self._last_write = time.monotonic()
@@ -79,6 +80,16 @@ class Watchdog:
             self._queued += 1
         self._queue.put(line)
 
+    def target(self, api_key: str | None, base_url: str) -> int:
+        """The id the watchdog knows this API (key, base URL) by; the first use sends it down the pipe."""
+        with self._lock:
+            found = self._targets.get((api_key, base_url))
+            if found is not None:
+                return found
+            found = self._targets[(api_key, base_url)] = len(self._targets)
+        self.send("target", id=found, api_key=api_key, base_url=base_url)
+        return found
+
     def drained(self, timeout: float = 10.0) -> bool:
         """Wait until everything sent so far is written to the pipe (False: the watchdog is gone, or
         `timeout` seconds passed)."""
@@ -94,8 +105,11 @@ class Watchdog:
 
     def silence_since(self, since: float) -> float:
         """The longest silence (no heartbeat could be written) that ended after `since` (monotonic)."""
+        now = time.monotonic()
         with self._lock:
-            return max((end - max(start, since) for start, end in self._silences if end > since), default=0.0)
+            silences = [*self._silences, (self._last_write, now)]  # and the one going on (GIL just released)
+        return max((end - max(start, since) for start, end in silences
+                    if end > since and end - start > SILENCE_SECONDS), default=0.0)
 
     def ending(self, key: str, dispatcher: Any, state: dict[str, Any], push: dict[str, Any] | None) -> None:
         """The activity `key` queued its end on `dispatcher`: the watchdog holds it until it landed."""

@@ -47,6 +47,7 @@ class Entry:
     started: float = 0.0  # wall-clock seconds
     state: dict[str, Any] = field(default_factory=dict)
     stall_after: float | None = None
+    target: int = 0  # which API (key, base URL) it goes to
     stalled: bool = False  # the watchdog said "no progress" (no heartbeat) and has not restored it yet
     ending: dict[str, Any] | None = None  # the parent's own end {state, push}, queued but not confirmed
 
@@ -54,27 +55,31 @@ class Entry:
 class Watcher:
     """The watchdog's state and decisions; `main` feeds it the pipe and the time.
 
-    `sender`: builds the dispatcher that sends (called once, when something must go out).
+    `sender`: ``sender(api_key, base_url)`` builds the dispatcher for one target (called once per
+    target, when something must go out to it).
     """
 
-    def __init__(self, sender: Callable[[], Any], *, kind: str = "Process", wall: Callable[[], float] = time.time,
-                 parent_pid: int | None = None) -> None:
+    def __init__(self, sender: Callable[[str | None, str | None], Any], *, kind: str = "Process",
+                 wall: Callable[[], float] = time.time, parent_pid: int | None = None) -> None:
         self._make_sender = sender
-        self._sender: Any = None
+        self._targets: dict[int, tuple[str | None, str | None]] = {}
+        self._senders: dict[int, Any] = {}
         self.kind = kind
         self.parent_pid = parent_pid
         self._wall = wall
         self.entries: dict[str, Entry] = {}
         self.last_heard: float | None = None  # monotonic time of the parent's last message
         self.monitor_key: str | None = None
+        self.monitor_target = 0
         self.monitor_title = "Kernel resources"
         self._sampler: Any = None
 
-    @property
-    def sender(self) -> Any:
-        if self._sender is None:
-            self._sender = self._make_sender()
-        return self._sender
+    def sender(self, target: int) -> Any:
+        """The dispatcher for `target` (made on first use; the HTTP client loads only then)."""
+        sender = self._senders.get(target)
+        if sender is None:
+            sender = self._senders[target] = self._make_sender(*self._targets.get(target, (None, None)))
+        return sender
 
     # -- the pipe ------------------------------------------------------------------------------------
     def handle(self, message: dict[str, Any], now: float) -> None:
@@ -86,12 +91,14 @@ class Watcher:
         if op == "hello":
             self.kind = str(message.get("kind") or self.kind)
             self.parent_pid = int(message.get("pid") or 0) or self.parent_pid
+        elif op == "target":
+            self._targets[int(message["id"])] = (message.get("api_key"), message.get("base_url"))
         elif op == "open":
             self.entries[key] = Entry(
                 key=key, title=str(message.get("title") or key), type=str(message.get("type") or "progress"),
                 channels=list(message.get("channels") or []), notify=str(message.get("notify") or "always"),
                 started=float(message.get("started") or self._wall()), state=dict(message.get("state") or {}),
-                stall_after=_seconds(message.get("stall_after")))
+                stall_after=_seconds(message.get("stall_after")), target=int(message.get("target") or 0))
         elif op == "state" and key in self.entries:
             self.entries[key].state = dict(message.get("state") or {})
         elif op == "ending" and key in self.entries:
@@ -109,8 +116,9 @@ class Watcher:
             for entry in self.entries.values():
                 if entry.stall_after is not None and not entry.stalled and entry.ending is None:
                     wake = min(wake, self.last_heard + _quiet_limit(entry.stall_after) - now)
-        if self.monitor_key is not None and self._sender is not None:
-            wake = min(wake, self._sender.next_update_time(self.monitor_key) - self._sender.clock.monotonic())
+        sender = self._senders.get(self.monitor_target)
+        if self.monitor_key is not None and sender is not None:
+            wake = min(wake, sender.next_update_time(self.monitor_key) - sender.clock.monotonic())
         return max(0.05, wake)
 
     def tick(self, now: float) -> None:
@@ -129,11 +137,11 @@ class Watcher:
         entry.stalled = True
         state = {**entry.state, "subtitle": stall_subtitle(quiet, entry.state)}
         try:
-            self.sender.update_stream(entry.key, _request(state, entry.channels))
+            self.sender(entry.target).update_stream(entry.key, _request(state, entry.channels))
             if entry.notify != "never":
                 why = (f"The {self.kind.lower()} is alive but has not run Python for {format_minutes(quiet)}"
                        " (stuck in C code holding the GIL, or suspended).")
-                self.sender.push(stall_push(entry.title, quiet, entry.state, why=why, channels=entry.channels))
+                self.sender(entry.target).push(stall_push(entry.title, quiet, entry.state, why=why, channels=entry.channels))
         except Exception as exc:  # noqa: BLE001 - the watchdog must keep watching
             log.warning("stall notice for %s failed: %s", entry.key, exc)
 
@@ -144,7 +152,7 @@ class Watcher:
                 entry.stalled = False
                 if entry.ending is None:
                     try:
-                        self.sender.update_stream(entry.key, _request(dict(entry.state), entry.channels))
+                        self.sender(entry.target).update_stream(entry.key, _request(dict(entry.state), entry.channels))
                     except Exception as exc:  # noqa: BLE001
                         log.warning("restoring %s failed: %s", entry.key, exc)
 
@@ -152,6 +160,7 @@ class Watcher:
     def _set_monitor(self, on: bool, message: dict[str, Any]) -> None:
         if on:
             self.monitor_key = str(message.get("key") or MONITOR_KEY_DEFAULT)
+            self.monitor_target = int(message.get("target") or 0)
             self.monitor_title = str(message.get("title") or f"{self.kind} resources")
             if self._sampler is None and self.parent_pid:
                 try:
@@ -173,7 +182,7 @@ class Watcher:
         key = self.monitor_key
         if key is None or self._sampler is None:
             return
-        sender = self.sender
+        sender = self.sender(self.monitor_target)
         if not force and sender.clock.monotonic() < sender.next_update_time(key):
             return
         state = metrics_state(self.monitor_title, self._sampler.sample())
@@ -185,7 +194,7 @@ class Watcher:
         rows = self._sampler.sample() if self._sampler is not None else []
         state = {**metrics_state(self.monitor_title, rows), "subtitle": subtitle}
         try:
-            self.sender.end_stream(key, {"content_state": state})
+            self.sender(self.monitor_target).end_stream(key, {"content_state": state})
         except Exception as exc:  # noqa: BLE001
             log.warning("ending the monitor failed: %s", exc)
 
@@ -205,16 +214,17 @@ class Watcher:
                 if entry.notify == "never":
                     push = None
             try:
-                self.sender.end_stream(entry.key, _request(final, entry.channels))
+                self.sender(entry.target).end_stream(entry.key, _request(final, entry.channels))
                 if push:
-                    self.sender.push(push)
+                    self.sender(entry.target).push(push)
             except Exception as exc:  # noqa: BLE001 - the others must still end
                 log.warning("ending %s failed: %s", entry.key, exc)
         self.entries.clear()
         if self.monitor_key is not None:
             key, self.monitor_key = self.monitor_key, None
             self._end_monitor(key, f"{self.kind} died")
-        return bool(self.sender.close(DEATH_FLUSH_SECONDS))
+        deadline = time.monotonic() + DEATH_FLUSH_SECONDS
+        return all([bool(s.close(max(0.0, deadline - time.monotonic()))) for s in self._senders.values()])
 
 
 def _quiet_limit(stall_after: float) -> float:
@@ -239,14 +249,11 @@ def _with_channels(request: dict[str, Any], channels: list[str]) -> dict[str, An
     return request
 
 
-def _dispatcher(api_key: str | None, base_url: str | None) -> Callable[[], Any]:
-    def make() -> Any:
-        from ..client import ActivitySmith
-        from ..dispatch import Dispatcher
+def _dispatcher(api_key: str | None, base_url: str | None) -> Any:
+    from ..client import ActivitySmith
+    from ..dispatch import Dispatcher
 
-        return Dispatcher(ActivitySmith(api_key, base_url=base_url))
-
-    return make
+    return Dispatcher(ActivitySmith(api_key, base_url=base_url))
 
 
 # ------------------------------------------------------------------------------------------------ main
@@ -273,9 +280,8 @@ def main(fd: int = 0) -> int:
     except (EOFError, OSError, protocol.ProtocolError):
         return 0
     parent = int(hello.get("pid") or os.getppid())
-    watcher = Watcher(_dispatcher(hello.get("api_key"), hello.get("base_url")), parent_pid=parent)
+    watcher = Watcher(_dispatcher, parent_pid=parent)
     watcher.handle(hello, time.monotonic())
-    del hello  # the key lives on only inside the client
     while True:
         lines = buffer.split(b"\n")
         buffer = lines.pop()

@@ -3,13 +3,14 @@
 One JSON object per line on the watchdog's stdin, written by the parent (``handle.py``), read by the
 child (``main.py``). The pipe is one-way; its end of file means the parent is gone.
 
-    hello    {pid, kind, api_key, base_url}      first line: who is watched, how to reach the API
-    open     {key, title, type, channels, notify, started, state, stall_after}
+    hello    {pid, kind}                         first line: who is watched
+    target   {id, api_key, base_url}             how to reach one API (one line per client in use)
+    open     {key, title, type, channels, notify, started, state, stall_after, target}
     state    {key, state}                        the newest content state the parent handed on
     ending   {key, state, push}                  the parent queued its own end (and push, or null)
     closed   {key}                               ... and its dispatcher delivered it
     beat     {}                                  the parent's interpreter runs (every BEAT_SECONDS)
-    monitor  {on, key, title}                    resource monitor on/off
+    monitor  {on, key, title, target}            resource monitor on/off
 
 The API key travels only here (never on a command line, never in a file).
 """
@@ -25,7 +26,7 @@ from ..wording import format_duration
 __all__ = ["BEAT_SECONDS", "OPS", "ProtocolError", "death_end", "decode", "encode"]
 
 BEAT_SECONDS = 5.0
-OPS: tuple[str, ...] = ("hello", "open", "state", "ending", "closed", "beat", "monitor")
+OPS: tuple[str, ...] = ("hello", "target", "open", "state", "ending", "closed", "beat", "monitor")
 
 
 class ProtocolError(ValueError):
