@@ -39,7 +39,7 @@ def _live_bars() -> list[Any]:
     """A defensive copy of tqdm's class-level set of open bars (shared by every subclass)."""
     for _ in range(5):
         try:
-            return [b for b in list(std_tqdm._instances) if not getattr(b, "disable", True)]
+            return [b for b in list(getattr(std_tqdm, "_instances", ())) if not getattr(b, "disable", True)]
         except RuntimeError:  # the set changed while copying: try again
             continue
     return []
