@@ -14,6 +14,7 @@ import pytest
 from tqdm.auto import tqdm as tqdm_auto
 from tqdm.contrib.concurrent import thread_map
 
+import activitysmith_jupyter.content as content_mod
 import activitysmith_jupyter.tqdm as as_tqdm
 from activitysmith_jupyter.client import ActivitySmith
 from activitysmith_jupyter.dispatch import Dispatcher
@@ -268,8 +269,8 @@ def test_bad_options_raise_at_creation(dispatcher, sim, null, kwargs) -> None:
 def test_no_per_iteration_work_and_states_built_only_when_the_policy_allows(dispatcher, sim, null, monkeypatch) -> None:
     assert tqdm.__iter__ is tqdm_auto.__iter__ and tqdm.update is tqdm_auto.update
     built = []
-    real = as_tqdm.running_state
-    monkeypatch.setattr(as_tqdm, "running_state", lambda *a, **k: built.append(1) or real(*a, **k))
+    real = content_mod.running_state  # the hub builds every running state
+    monkeypatch.setattr(content_mod, "running_state", lambda *a, **k: built.append(1) or real(*a, **k))
     for _ in tqdm(range(200_000), desc="hot", dispatcher=dispatcher, file=null, mininterval=0):
         pass  # the fake clock does not move: after the start no update is due
     assert dispatcher.flush(5)
@@ -494,3 +495,26 @@ async def test_async_for_bar_completes_and_a_cancelled_one_ends_incomplete(dispa
     assert activity(sim, "async-done")["content_state"]["color"] == "green"
     cancelled = activity(sim, "async-cancelled")
     assert cancelled["state"] == "ended" and cancelled["content_state"]["subtitle"].startswith("Stopped at 1/20")
+
+
+def test_the_bar_observer_is_a_progress_source_for_any_activity(dispatcher, sim, null) -> None:
+    from activitysmith_jupyter.activity import Activity
+    from activitysmith_jupyter.integrations.tqdm import BarSource
+
+    leftover = tqdm_auto(total=5, desc="leftover", file=null)  # open before: not this activity's progress
+    act = Activity("Script run", key="script-run", dispatcher=dispatcher, notify="never").start()
+    source = BarSource(interval=60)
+    act.attach(source)
+    bar = tqdm_auto(total=8, desc="library", file=null)  # as a library would, in the activity's time
+    bar.update(2)
+    bar.refresh()
+    source.observer.poll()
+    assert act.content_state["subtitle"].startswith("library: 2/8") and act.content_state["percentage"] == 25.0
+    bar.update(6)
+    bar.close()
+    act.end("completed")  # detaches the source; its last look reports the bar's close
+    leftover.close()
+    assert source.observer is None
+    assert dispatcher.flush(5)
+    end = activity(sim, "script-run")["content_state"]
+    assert end["subtitle"].startswith("Done · 8/8 in ") and end["percentage"] == 100
