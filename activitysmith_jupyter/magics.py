@@ -13,12 +13,13 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
+from IPython.core import magic_arguments as _magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments
-from IPython.utils.process import arg_split
+from IPython.utils import process as _process
 from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
 from .cell import ActivitySettings, CellActivity
@@ -26,6 +27,7 @@ from .cell_text import MAGIC, derive_title, first_comment, masked_key, notebook_
 from .cell_text import transform_progress_cell
 from .outcome import outcome_for
 from .payloads import COLORS, stream_key_from, validate
+from .watch_magic import STALL_AFTER_HELP, monitor_command, stall_after_option
 
 __all__ = [
     "ActivitySmithMagics",
@@ -36,6 +38,23 @@ __all__ = [
 ]
 
 log = logging.getLogger("activitysmith_jupyter")
+
+# IPython's option decorators and arg_split carry no types: give them theirs here, once.
+_F = TypeVar("_F", bound=Callable[..., Any])
+_untyped: Any = _magic_arguments
+
+
+def argument(*names: str, **options: Any) -> Callable[[_F], _F]:
+    return cast("Callable[[_F], _F]", _untyped.argument(*names, **options))
+
+
+def magic_arguments() -> Callable[[_F], _F]:
+    return cast("Callable[[_F], _F]", _untyped.magic_arguments())
+
+
+def arg_split(line: str, *, posix: bool) -> list[str]:
+    split: Any = getattr(_process, "arg_split")
+    return list(split(line, posix=posix))
 
 NOTIFY = ("always", "failure", "never")
 TYPES = ("progress", "segmented_progress")
@@ -103,15 +122,9 @@ class ActivitySmithMagics(Magics):
         0.5, min=0.01, config=True, help="Seconds between looks at the live tqdm bars (the update policy "
         "below decides what is actually sent)."
     )
-    elapsed_updates = Bool(
-        True,
-        config=True,
-        help="With no bar and no handle calls, refresh the subtitle with the elapsed time "
-        "(2 min steps up to 10 min, 5 min steps up to 1 h, then 15 min).",
-    )
-    stall_after = Float(600.0, min=0.0, allow_none=True, config=True, help="Seconds a cell's progress may stand "
-                        "still before one push (\"⚠️ <title> has made no progress for 20 min — stuck at 47 %\") "
-                        "and a subtitle that says so. 0 or None: off.")
+    elapsed_updates = Bool(True, config=True, help="With no bar and no handle calls, refresh the subtitle with the "
+                           "elapsed time (2 min steps up to 10 min, 5 min steps up to 1 h, then 15 min).")
+    stall_after = Float(600.0, min=0.0, allow_none=True, config=True, help=STALL_AFTER_HELP)
     update_policy = Instance(
         "activitysmith_jupyter.policy.UpdatePolicy",
         allow_none=True,
@@ -132,6 +145,13 @@ class ActivitySmithMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self._open: list[tuple[int, Any, CellActivity]] = []  # (depth, ExecutionResult, activity)
         self._depth = 0
+
+    @property
+    def _shell(self) -> Any:
+        """The shell (a Magics made by load_ipython_extension always has one)."""
+        if self.shell is None:
+            raise UsageError("the ActivitySmith magics are not attached to a shell")
+        return self.shell
 
     # -- settings resolution -------------------------------------------------------------------
     def _setting(self, option: Any, trait: str, env_name: str | None, default: Any) -> Any:
@@ -158,9 +178,9 @@ class ActivitySmithMagics(Magics):
             from .client import default_client
 
             return default_client()
-        if name not in self.shell.user_ns:
+        if name not in self._shell.user_ns:
             raise UsageError(f"{source} = {name!r}: no such variable in the notebook")
-        client = self.shell.user_ns[name]
+        client = self._shell.user_ns[name]
         if not hasattr(client, "live_activities") and not hasattr(client, "update_stream"):
             raise UsageError(
                 f"{source} = {name!r} is a {type(client).__name__}, not an ActivitySmith client or a Dispatcher"
@@ -177,7 +197,7 @@ class ActivitySmithMagics(Magics):
 
     def _describe_file(self, filename: str) -> str | None:
         try:
-            label = self.shell.compile.format_code_name(filename)
+            label = self._shell.compile.format_code_name(filename)
         except Exception:
             return None
         return " ".join(label) if label else None
@@ -194,8 +214,7 @@ class ActivitySmithMagics(Magics):
     @argument("--color", help="Accent color while running: " + ", ".join(COLORS) + ".")
     @argument("--no-bars", action="store_true", help="Do not mirror tqdm bars.")
     @argument("--client", help="Name of a variable holding the ActivitySmith client to use.")
-    @argument("--stall-after", dest="stall_after", type=float,
-              help="Seconds without progress before the stall push (default 600; 0: off).")
+    @argument("--stall-after", type=float, help="Seconds without progress before one push (default 600; 0: off).")
     @line_cell_magic
     def activitysmith_progress(self, line: str = "", cell: str | None = None) -> None:
         """Show this cell on the iPhone as a Live Activity while it runs, then its outcome.
@@ -216,16 +235,16 @@ class ActivitySmithMagics(Magics):
         settings, client = self._resolve(line)
         if cell is None:
             self._begin(settings, client)
-            return None
-        return self._run_nested(settings, client, cell)
+        else:
+            self._run_nested(settings, client, cell)
 
     def _resolve(self, line: str) -> tuple[ActivitySettings, Any]:
         try:  # posix splitting: quotes group words and are removed (-t "My run")
             argv = arg_split(line, posix=True)
         except ValueError as exc:
             raise UsageError(f"cannot read the options {line!r}: {exc}") from None
-        args = self.activitysmith_progress.parser.parse_args(argv)
-        shell = self.shell
+        args = getattr(ActivitySmithMagics.activitysmith_progress, "parser").parse_args(argv)
+        shell = self._shell
         current = getattr(shell.displayhook, "exec_result", None)
         raw = getattr(getattr(current, "info", None), "raw_cell", None) or ""
         count = getattr(current, "execution_count", None) or shell.execution_count
@@ -264,17 +283,9 @@ class ActivitySmithMagics(Magics):
             mirror_bars=self.mirror_bars and not args.no_bars,
             bar_interval=self.bar_interval,
             elapsed_updates=self.elapsed_updates,
-            stall_after=self._stall_after(args.stall_after),
+            stall_after=stall_after_option(args.stall_after, self.stall_after),
         )
         return settings, self._client(args.client)
-
-    def _stall_after(self, option: float | None) -> float | None:
-        from .stall import check_stall_after
-
-        try:
-            return check_stall_after(option if option is not None else self.stall_after)
-        except ValueError as exc:
-            raise UsageError(str(exc).replace("stall_after=", "--stall-after ", 1)) from None
 
     def _new_activity(self, settings: ActivitySettings, client: Any) -> CellActivity:
         return CellActivity(
@@ -283,7 +294,7 @@ class ActivitySmithMagics(Magics):
 
     def _begin(self, settings: ActivitySettings, client: Any) -> CellActivity:
         activity = self._new_activity(settings, client)
-        entry = (max(self._depth, 1), getattr(self.shell.displayhook, "exec_result", None), activity)
+        entry = (max(self._depth, 1), getattr(self._shell.displayhook, "exec_result", None), activity)
         self._open.append(entry)  # first: a Ctrl-C during start() still gets its end at post_execute
         try:
             activity.start()
@@ -292,12 +303,12 @@ class ActivitySmithMagics(Magics):
             raise
         return activity
 
-    def _run_nested(self, settings: ActivitySettings, client: Any, cell: str) -> Any:
+    def _run_nested(self, settings: ActivitySettings, client: Any, cell: str) -> None:
         """Fallback for a direct ``run_cell_magic`` call (the transformer handles real cells)."""
         activity = self._new_activity(settings, client).start()
         result = None
         try:
-            result = self.shell.run_cell(cell, store_history=False)
+            result = self._shell.run_cell(cell, store_history=False)
         except BaseException as exc:
             activity.finish(outcome_for(exc), exc)
             raise
@@ -349,7 +360,7 @@ class ActivitySmithMagics(Magics):
         command, rest = (line.split(None, 1) + ["", ""])[:2]
         rest = rest.strip()
         if not command or command in ("help", "-h", "--help"):
-            print(inspect.cleandoc(self.activitysmith.__doc__ or ""))
+            print(inspect.cleandoc(ActivitySmithMagics.activitysmith.__doc__ or ""))
             return
         if command == "status":
             if rest:
@@ -368,20 +379,9 @@ class ActivitySmithMagics(Magics):
             print(f"queued push: {text}")
             return
         if command == "monitor":
-            print(self._monitor(rest))
+            print(monitor_command(rest, self._dispatcher(self._client(None))))
             return
         raise UsageError(f"unknown %activitysmith command {command!r}; use status, notify, monitor or no argument")
-
-    def _monitor(self, switch: str) -> str:
-        from . import watchdog
-
-        if switch not in ("on", "off"):
-            raise UsageError("%activitysmith monitor needs on or off")
-        dispatcher = self._dispatcher(self._client(None))
-        if watchdog.monitor(switch == "on", client=getattr(dispatcher, "client", None)) is None and switch == "on":
-            raise UsageError("the monitor needs a live client (ACTIVITYSMITH_API_KEY, or ACTIVITYSMITH_BASE_URL for "
-                             "a simulator server): the embedded simulator lives inside this kernel")
-        return f"resource monitor {switch} (stream {watchdog.MONITOR_KEY!r}, sampled by the watchdog)"
 
     def _status(self) -> str:
         dispatcher = self._dispatcher(self._client(None))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
-__all__ = ["Tickable", "Ticker"]
+__all__ = ["TICK_SECONDS", "Tickable", "Ticker"]
+
+TICK_SECONDS = 15.0
 
 
 class Tickable(Protocol):
@@ -15,7 +17,7 @@ class Tickable(Protocol):
 class Ticker:
     """Calls ``tick()`` on each added object every `interval` seconds, from one daemon thread."""
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float = TICK_SECONDS) -> None:
         self.interval = interval
         self._lock = threading.Lock()
         self._items: list[Tickable] = []

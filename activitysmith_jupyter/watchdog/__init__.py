@@ -7,7 +7,7 @@ real server (a live client over HTTP; not the embedded simulator, which dies wit
 the watchdog. ``ACTIVITYSMITH_WATCHDOG=0`` turns it off.
 
 Parts: ``protocol`` (the pipe's messages and the wording), ``handle`` (the parent's side), ``main``
-(the watchdog process), ``monitor`` (psutil / NVML sampling).
+(the watchdog process), ``sampler`` (psutil / NVML sampling).
 """
 from __future__ import annotations
 

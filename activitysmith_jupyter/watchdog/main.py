@@ -164,7 +164,7 @@ class Watcher:
             self.monitor_title = str(message.get("title") or f"{self.kind} resources")
             if self._sampler is None and self.parent_pid:
                 try:
-                    from .monitor import ResourceSampler
+                    from .sampler import ResourceSampler
 
                     self._sampler = ResourceSampler(self.parent_pid)
                 except Exception as exc:  # noqa: BLE001 - psutil missing, parent gone
@@ -177,7 +177,7 @@ class Watcher:
             self._end_monitor(key, "Monitor off")
 
     def _sample_monitor(self, *, force: bool = False) -> None:
-        from .monitor import metrics_state
+        from .sampler import metrics_state
 
         key = self.monitor_key
         if key is None or self._sampler is None:
@@ -189,7 +189,7 @@ class Watcher:
         sender.update_stream(key, {"content_state": state})
 
     def _end_monitor(self, key: str, subtitle: str) -> None:
-        from .monitor import metrics_state
+        from .sampler import metrics_state
 
         rows = self._sampler.sample() if self._sampler is not None else []
         state = {**metrics_state(self.monitor_title, rows), "subtitle": subtitle}
