@@ -85,3 +85,26 @@ def test_a_kernel_that_goes_mid_cell_leaves_one_end_and_one_push(how: str, ended
             else:
                 assert not final["subtitle"].startswith(("Kernel died", "Running")) and final["color"] != "blue"
             print(f"{how}: one end ({final['subtitle']!r}) {detected:.2f}s after the kernel went")
+
+
+def test_the_monitor_is_sampled_by_the_watchdog_while_the_kernel_holds_the_gil() -> None:
+    """``%activitysmith monitor on``: CPU and memory as a metrics Live Activity, updated even while the
+    kernel is stuck in C code (no kernel thread runs); ``monitor off`` ends it."""
+    with live_server() as (sim, srv):
+        for _km, kc in _kernel(child_env(srv)):
+            for code in ("%load_ext activitysmith_jupyter", "%activitysmith monitor on",
+                         "from activitysmith_jupyter.watchdog import current_watchdog\n"
+                         "assert current_watchdog().drained(10)"):
+                assert kc.execute_interactive(code, timeout=60)["content"]["status"] == "ok"
+            wait_for(lambda: requests_for(sim, "kernel-resources", "PUT"), timeout=15, what="the monitor's start")
+            held_from = time.time()
+            reply = kc.execute_interactive("import ctypes; ctypes.PyDLL(None).sleep(8)", timeout=60)
+            held_to = time.time()
+            assert reply["content"]["status"] == "ok"
+            puts = requests_for(sim, "kernel-resources", "PUT")
+            during = [r for r in puts if held_from + 1 < r.time < held_to - 0.5]
+            assert during, [r.time - held_from for r in puts]  # the early update (5 s) came while the GIL was held
+            state = during[0].json["content_state"]
+            assert state["type"] == "metrics" and [m["label"] for m in state["metrics"]] == ["CPU", "Memory"]
+            assert kc.execute_interactive("%activitysmith monitor off", timeout=60)["content"]["status"] == "ok"
+            wait_for(lambda: requests_for(sim, "kernel-resources", "DELETE"), timeout=15, what="the monitor's end")
