@@ -233,7 +233,7 @@ class Activity:
             except BaseException:
                 self.started_at = None
                 raise
-        if background and (self.elapsed_updates or self._stall.enabled):
+        if (background and self.elapsed_updates) or self._stall.enabled:  # (a bar's start is not background)
             _ticker.add(self)
         _watchdog.watch(self)
         return self

@@ -114,3 +114,23 @@ def test_stall_wording_for_steps_and_long_stalls() -> None:
     assert stall_subtitle(3900, state) == "⚠️ No progress for 1h 05m · stuck at step 2 of 5"
     assert stall_push("ETL", 600, {})["title"] == "⚠️ ETL has made no progress for 10 min"
     assert check_stall_after(600) == 600.0
+
+
+def test_the_tqdm_drop_in_passes_stall_after_to_its_activity(dispatcher, sim, clock) -> None:
+    """Its pushes follow `notify` (default "never"): with "failure" a stall pushes."""
+    import io
+
+    from activitysmith_jupyter.tqdm import tqdm
+
+    with tqdm(total=100, desc="Epochs", dispatcher=dispatcher, stall_after=60, notify="failure",
+              file=io.StringIO()) as bar:
+        assert dispatcher.flush(5)  # the start has gone out
+        clock.advance(10)  # past the policy's first gate (5 s)
+        bar.update(30)
+        bar.refresh()  # the mirror takes the new count
+        clock.advance(120)
+        bar._activitysmith.activity.tick()  # what the ticker thread does every 15 s
+        assert dispatcher.flush(5)
+        assert [n["request"]["title"] for n in sim.notifications] == [
+            "⚠️ Epochs has made no progress for 2 min — stuck at 30 %"]
+        bar.update(70)

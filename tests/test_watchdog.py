@@ -223,3 +223,25 @@ def test_a_process_stuck_in_c_code_holding_the_gil_gets_one_stall_push_from_its_
         subtitles = [r.json["content_state"].get("subtitle", "") for r in requests_for(sim, "train", "PUT")]
         assert any(s.startswith("⚠️ No progress for") for s in subtitles)
         print(f"GIL stall pushed {pushed_after:.1f}s after the C call began (stall_after=12)")
+
+
+MONITORED = """
+import time
+from activitysmith_jupyter.activity import Activity
+with Activity("Training", key="train", monitor=True):
+    time.sleep(1.0)
+print("DONE", flush=True)
+"""
+
+
+def test_an_activity_with_monitor_true_shows_the_resources_while_it_is_open(tmp_path) -> None:
+    with live_server() as (sim, srv):
+        proc = subprocess.Popen(script(tmp_path, MONITORED), env=child_env(srv), stdout=subprocess.PIPE, text=True)
+        out, _ = proc.communicate(timeout=30)
+        assert out.strip() == "DONE"
+        wait_for(lambda: requests_for(sim, "kernel-resources", "DELETE"), timeout=10, what="the monitor's end")
+        [start, *_] = requests_for(sim, "kernel-resources", "PUT")
+        state = start.json["content_state"]
+        assert state["title"] == "Process resources" and state["type"] == "metrics"
+        assert [m["label"] for m in state["metrics"]] == ["CPU", "Memory"]
+        assert len(requests_for(sim, "train", "DELETE")) == 1
