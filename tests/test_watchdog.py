@@ -245,3 +245,36 @@ def test_an_activity_with_monitor_true_shows_the_resources_while_it_is_open(tmp_
         assert state["title"] == "Process resources" and state["type"] == "metrics"
         assert [m["label"] for m in state["metrics"]] == ["CPU", "Memory"]
         assert len(requests_for(sim, "train", "DELETE")) == 1
+
+
+FORKS = """
+import os, time
+from activitysmith_jupyter.activity import Activity
+from activitysmith_jupyter.watchdog import current_watchdog
+act = Activity("Training", key="train").start()
+assert current_watchdog().drained(10)
+if os.fork() == 0:  # a forked worker (multiprocessing's fork) lives on after the parent dies
+    time.sleep(60)
+    os._exit(0)
+print("FORKED", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_forked_child_does_not_hold_the_pipe_open_after_the_parent_dies(tmp_path) -> None:
+    with live_server() as (sim, srv):
+        proc = subprocess.Popen(script(tmp_path, FORKS), env=child_env(srv), stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "FORKED"
+            worker = [c for c in psutil.Process(proc.pid).children() if c not in watchdogs_of(proc.pid)]
+            assert len(worker) == 1
+            killed_at = time.monotonic()
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+            wait_for(lambda: requests_for(sim, "train", "DELETE"), timeout=10, what="the watchdog's end")
+            detected = time.monotonic() - killed_at
+        finally:
+            proc.kill()
+            for w in worker:
+                w.kill()
+        assert detected < 2.5  # the pipe's end of file, not the 5 s parent-pid poll

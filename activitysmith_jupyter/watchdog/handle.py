@@ -215,12 +215,18 @@ class Watchdog:
                 self._write(line)
 
     def after_fork_in_child(self) -> None:
-        """A forked child must not write to, nor hold open, its parent's pipe."""
+        """A forked child must not write to, nor hold open, its parent's pipe (or the watchdog would see
+        no end of file when the parent dies). The descriptor is pointed at /dev/null rather than closed,
+        so the file object's own close later cannot close a descriptor the child reused."""
         process = self.process
         if process is not None and process.stdin is not None:
             try:
-                os.close(process.stdin.fileno())
-            except OSError:
+                null = os.open(os.devnull, os.O_WRONLY)
+                try:
+                    os.dup2(null, process.stdin.fileno())
+                finally:
+                    os.close(null)
+            except (OSError, ValueError):
                 pass
 
     def __repr__(self) -> str:
