@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import pprint
-from collections.abc import Iterator, KeysView, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 __all__ = [
@@ -72,20 +72,24 @@ class APIObject:
         raise AttributeError(f"{type(self).__name__} is read-only")
 
     def __getitem__(self, name: str) -> Any:
+        if name not in self._data and name in self._known:
+            return None
         return self._read(name)
 
     def get(self, name: str, default: Any = None) -> Any:
         return self._read(name) if name in self._data else default
 
     def __contains__(self, name: object) -> bool:
+        """Whether the server sent this field."""
         return name in self._data
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
+        return iter(self.keys())
 
-    def keys(self) -> KeysView[str]:
-        """The field names received (so ``dict(response)`` works too)."""
-        return self._data.keys()
+    def keys(self) -> list[str]:
+        """The documented fields and any other field received: ``dict(response)`` gives what
+        ``dict(sdk_model)`` gives (absent fields as None), plus fields the SDK would drop."""
+        return [*self._fields, *(name for name in self._data if name not in self._known)]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, APIObject):
@@ -108,7 +112,7 @@ class APIObject:
     def model_dump(self, *, mode: str = "python", exclude_none: bool = False, exclude_unset: bool = False,
                    by_alias: bool = True) -> dict[str, Any]:
         """Like pydantic's: every documented field (None when absent) plus any other field received;
-        ``mode="python"`` gives `datetime` timestamps, ``mode="json"`` the strings as received.
+        ``mode="python"`` gives `datetime` timestamps, ``mode="json"`` ISO strings as pydantic writes them.
         ``by_alias`` is accepted for the SDK's calls (field names are the JSON names already)."""
         del by_alias
         if mode not in ("python", "json"):
@@ -117,8 +121,9 @@ class APIObject:
         out: dict[str, Any] = {}
         for name in names:
             value = self._data.get(name)
-            if name in self._datetimes and isinstance(value, str) and mode == "python":
-                value = _parse_datetime(value)
+            if name in self._datetimes and isinstance(value, str):
+                parsed = _parse_datetime(value)
+                value = parsed if mode == "python" else _format_datetime(parsed)
             if value is None and exclude_none:
                 continue
             out[name] = _copy(value)
@@ -310,6 +315,14 @@ def _parse_datetime(text: str) -> dt.datetime | str:
     except ValueError:
         return text
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+
+
+def _format_datetime(value: dt.datetime | str) -> str:
+    """pydantic's JSON form of a datetime: ISO 8601, UTC as "Z" (text that did not parse stays as is)."""
+    if isinstance(value, str):
+        return value
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _wrap(value: Any) -> Any:
