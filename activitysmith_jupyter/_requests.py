@@ -150,16 +150,17 @@ def after_failure(
 
 def connection_error(prepared: PreparedRequest, exc: Exception, failure: Failure) -> APIConnectionError:
     """The exception the caller sees for a transport failure (never includes request headers)."""
-    where: dict[str, Any] = {"endpoint": prepared.endpoint, "path": prepared.path}
+    name = type(exc).__name__
+    cls: type[APIConnectionError] = APIConnectionError
     if failure is Failure.NOT_SENT and not isinstance(exc, httpx.PoolTimeout):
-        return APIConnectionError(f"Could not connect to the ActivitySmith API ({type(exc).__name__}); "
-                                  "the request was not sent.", **where)
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"Request timed out ({type(exc).__name__}).", **where)
-    if failure is Failure.DROPPED:
-        return APIConnectionError(f"The connection dropped before an answer ({type(exc).__name__}); "
-                                  "the request may have taken effect.", **where)
-    return APIConnectionError(f"Connection error ({type(exc).__name__}).", **where)
+        text = f"Could not connect to the ActivitySmith API ({name}); the request was not sent."
+    elif isinstance(exc, httpx.TimeoutException):
+        cls, text = APITimeoutError, f"Request timed out ({name})."
+    elif failure is Failure.DROPPED:
+        text = f"The connection dropped before an answer ({name}); the request may have taken effect."
+    else:
+        text = f"Connection error ({name})."
+    return cls(text, endpoint=prepared.endpoint, path=prepared.path)
 
 
 def _describe(failure: Failure, exc: Exception) -> str:
