@@ -18,6 +18,8 @@ import httpx
 
 __all__ = ["StdlibTransport", "proxy_applies", "readable"]
 
+_MAX_IDLE_PER_HOST = 10  # keep-alive sockets kept per (scheme, host, port)
+
 
 def readable(sock: socket.socket | None) -> bool:
     """Whether recv() would return at once (data, or EOF from a peer that closed): a stale connection."""
@@ -37,11 +39,10 @@ class StdlibTransport(httpx.BaseTransport):
     by httpx), httpx exceptions for every failure, `request.extensions["timeout"]`.
     """
 
-    def __init__(self, *, max_idle_per_host: int = 10, ssl_context: Any = None) -> None:
+    def __init__(self) -> None:
         self._idle: dict[tuple[str, str, int], list[socket.socket]] = {}
         self._lock = threading.Lock()
-        self._max_idle = max_idle_per_host
-        self._ssl_context = ssl_context
+        self._ssl_context: Any = None  # created on the first https:// connection
 
     def _context(self) -> Any:
         if self._ssl_context is None:  # httpx's own default: SSL_CERT_FILE / SSL_CERT_DIR, else certifi
@@ -61,7 +62,7 @@ class StdlibTransport(httpx.BaseTransport):
     def _checkin(self, key: tuple[str, str, int], sock: socket.socket) -> None:
         with self._lock:
             idle = self._idle.setdefault(key, [])
-            if len(idle) < self._max_idle:
+            if len(idle) < _MAX_IDLE_PER_HOST:
                 idle.append(sock)
                 return
         sock.close()
