@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import pprint
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -139,6 +138,8 @@ class APIObject:
 
     def to_str(self) -> str:
         """``pprint.pformat(self.model_dump())``, as the SDK's models."""
+        import pprint  # only here: it costs more to import than the rest of this module
+
         return pprint.pformat(self.model_dump())
 
     def __dir__(self) -> list[str]:
