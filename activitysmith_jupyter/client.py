@@ -15,9 +15,6 @@ from typing import Any, cast
 import httpx
 
 from . import _requests as rq
-from ._retry import DEFAULT_MAX_RETRIES
-from ._settings import USER_AGENT, Settings, mask_key, resolve_settings
-from .clock import SYSTEM_CLOCK, Clock, SystemClock
 from ._resources import (
     AsyncLiveActivities,
     AsyncMetrics,
@@ -26,6 +23,9 @@ from ._resources import (
     Metrics,
     Notifications,
 )
+from ._retry import DEFAULT_MAX_RETRIES
+from ._settings import USER_AGENT, Settings, mask_key, resolve_settings
+from .clock import SYSTEM_CLOCK, Clock, SystemClock
 from .responses import APIObject, AppIconBadgeCountUpdateResponse
 
 __all__ = [
