@@ -149,6 +149,10 @@ class APIObject:
         fields = ", ".join(f"{k}={v!r}" for k, v in self._data.items())
         return f"{type(self).__name__}({fields})"
 
+    def __str__(self) -> str:
+        """pydantic's ``str(model)``: ``name=value`` pairs, every documented field (``print(response)``)."""
+        return " ".join(f"{k}={v!r}" for k, v in self.model_dump().items())
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (response_object, (type(self).__name__, self._data))
 

@@ -107,12 +107,13 @@ def test_responses_read_the_same_through_the_sdk_and_the_package(name: str, sdk,
     fields = _sdk_fields(sdk_response)
     assert type(our_response).__name__ == type(sdk_response).__name__
     assert read_response(our_response, fields) == read_response(sdk_response, fields)
-    # to_str() is pprint of model_dump(): the same text once ids are aligned, when no extra field came,
-    # except that pydantic's UTC is its own TzInfo(0) class and ours the standard library's
+    # to_str() is pprint of model_dump(): the same text once ids are aligned (the simulator sends no field
+    # the SDK would drop), except that pydantic's UTC is its own TzInfo(0) class, ours the standard library's
     extra = set(our_response.to_dict()) - set(fields)
-    if not extra:
-        theirs = sdk_response.to_str().replace("tzinfo=TzInfo(0)", "tzinfo=datetime.timezone.utc")
-        assert _align_ids(our_response.to_str(), our_response, sdk_response) == theirs
+    assert not extra, f"the simulator sent fields the SDK does not know: {extra}"
+    for read in (lambda r: r.to_str(), str):  # to_str(), and print(response)
+        theirs = read(sdk_response).replace("tzinfo=TzInfo(0)", "tzinfo=datetime.timezone.utc")
+        assert _align_ids(read(our_response), our_response, sdk_response) == theirs
 
 
 def _align_ids(text: str, ours: Any, theirs: Any) -> str:
