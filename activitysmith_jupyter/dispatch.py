@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import enum
 import logging
+import os
 import threading
 import time
 import warnings
@@ -202,6 +203,30 @@ class Dispatcher:
         if thread is not None and thread is not threading.current_thread():
             thread.join(0.5 if timeout is None else max(0.05, min(timeout, 0.5)))
         return done
+
+    def status_lines(self) -> list[str]:
+        """What `%activitysmith status` should add: a refused key, starts waiting for a slot (or nothing)."""
+        lines = []
+        if self.auth_failed:
+            lines.append(f"stopped:    the API key was refused (HTTP 401); nothing more is sent ({self.stats.failed} "
+                         "send(s) dropped)")
+        waiting = self.waiting
+        if waiting:
+            lines.append(f"waiting:    {', '.join(waiting)} (for a free Live Activity slot; the device shows 4)")
+        return lines
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child (multiprocessing, joblib): fresh locks and no sender yet; the parent's queued
+        sends stay the parent's (sending them here too would duplicate them)."""
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._wake = threading.Event()
+        self._thread = None
+        self._rush = 0
+        self._queue.drop_all()
+        self._queue.in_flight = None
+        if self._state is DispatcherState.OPENED:
+            self._state = DispatcherState.UNOPENED
 
     def __repr__(self) -> str:
         s = self.stats
@@ -390,6 +415,17 @@ def dispatcher_for(client: Any = None) -> Dispatcher:
             return entry[1]
         _by_client[id(client)] = (client, dispatcher)
         return dispatcher
+
+
+def _after_fork_in_child() -> None:
+    global _registry_lock
+    _registry_lock = threading.Lock()
+    for dispatcher in list(_all):
+        dispatcher._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _flush_at_exit() -> None:

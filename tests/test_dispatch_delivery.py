@@ -10,7 +10,10 @@
 """
 from __future__ import annotations
 
-import threading
+import os
+import subprocess
+import sys
+import textwrap
 import time
 import warnings
 from collections.abc import Iterator
@@ -299,3 +302,62 @@ def test_close_is_idempotent_and_a_closed_dispatcher_drops_submits(dispatcher: D
     assert dispatcher.close(5) and dispatcher.close(5)
     dispatcher.push({"title": "two"})
     assert dispatcher.state is DispatcherState.CLOSED and delivered_pushes(sim) == ["one"]
+
+
+def test_status_lines_name_a_refused_key_and_what_waits(dispatcher: Dispatcher, sim: Simulator) -> None:
+    assert dispatcher.status_lines() == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(5):
+            dispatcher.update_stream(f"job-{i}", progress(0, title=f"job {i}"))
+        wait_until(lambda: dispatcher.waiting == ("job-4",))
+        assert dispatcher.status_lines() == [
+            "waiting:    job-4 (for a free Live Activity slot; the device shows 4)"]
+        sim.inject(401, times=None)
+        dispatcher.push({"title": "hello"})
+        wait_until(lambda: dispatcher.auth_failed)
+    lines = dispatcher.status_lines()
+    assert len(lines) == 1 and lines[0].startswith("stopped:    the API key was refused (HTTP 401)")
+
+
+# ------------------------------------------------------------------------------ forked workers
+
+FORKED = textwrap.dedent("""
+    import multiprocessing, sys, time
+    from activitysmith_jupyter.client import default_client
+    from activitysmith_jupyter.dispatch import dispatcher_for
+
+    def titles():
+        return [n["request"]["title"] for n in default_client().simulator.notifications]
+
+    def work(i):  # in a forked child, on its copy of the embedded simulator
+        d = dispatcher_for()
+        d.push({"title": f"from child {i}"})
+        return d.flush(5), titles()
+
+    if __name__ == "__main__":
+        d = dispatcher_for()  # no API key: the embedded simulator
+        d.push({"title": "from parent"})
+        assert d.flush(5)  # the parent's sender thread runs when the pool forks
+        default_client().simulator.inject(delay=1.0, times=1)
+        d.push({"title": "in flight in parent"})  # still in flight when the pool forks
+        time.sleep(0.2)
+        with multiprocessing.get_context("fork").Pool(3) as pool:
+            results = pool.map(work, range(3))
+        assert d.flush(5) and titles() == ["from parent", "in flight in parent"], titles()
+        for i, (flushed, seen) in enumerate(results):
+            assert flushed, i
+            assert seen.count(f"from child {i}") == 1, seen
+            assert seen.count("in flight in parent") <= 1, seen  # the parent's send, not sent again here
+        print("ok")
+""")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_workers_send_their_own_pushes_and_not_the_parents(tmp_path: Any) -> None:
+    script = tmp_path / "forked.py"
+    script.write_text(FORKED)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACTIVITYSMITH_")}
+    done = subprocess.run([sys.executable, str(script)], env=env, timeout=60, cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
