@@ -347,9 +347,11 @@ class Dispatcher:
 
     def _report(self, exc: BaseException, job: Job, what: str, *, quiet: bool = False, topic: str = "failure",
                 message: str | None = None) -> None:
-        """Log one failure and keep it in `last_error`; warn the user once per `topic`."""
+        """Log one failure and keep it in `last_error`; warn the user once per `topic` (not when quiet).
+        A slot wait repeats until a slot frees: only its first time is a WARNING line."""
         self.last_error = exc
-        logger.log(logging.INFO if quiet else logging.WARNING, "activitysmith_jupyter: %s for %r failed (%s): %s",
+        loud = not quiet and (topic != "slots" or topic not in self._warned)
+        logger.log(logging.WARNING if loud else logging.INFO, "activitysmith_jupyter: %s for %r failed (%s): %s",
                    job.kind, job.label, what, exc)
         if quiet:
             return
