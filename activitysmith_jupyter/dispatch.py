@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import enum
 import logging
+import math
 import os
 import threading
 import time
@@ -144,9 +145,12 @@ class Dispatcher:
 
         ``inf`` while one is waiting or in flight (it will carry the state); ``-inf`` for a stream
         that has not started, or whose end is pending (the next update starts a new activity: the
-        ended one's pacing is not its). Cheap: callers poll it from their own display cadence.
+        ended one's pacing is not its); ``inf`` for good once the dispatcher is closed or its API key was
+        refused (nothing would be sent). Cheap: callers poll it from their own display cadence.
         """
         with self._lock:
+            if self.auth_failed or self._state is DispatcherState.CLOSED:
+                return math.inf
             return self._queue.next_update_time(key)
 
     # ------------------------------------------------------------------------------ reading, waiting

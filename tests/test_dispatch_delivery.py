@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -159,6 +160,7 @@ def test_a_401_stops_sending_warns_once_and_is_exposed(dispatcher: Dispatcher, s
         dispatcher.push({"title": "Done"})
         assert dispatcher.flush(5)  # nothing waits for a key that will not heal
     assert len(sim.requests) == 1  # not hammered
+    assert dispatcher.next_update_time("another-bar") == math.inf  # a bar builds no more states
     assert isinstance(dispatcher.last_error, AuthenticationError)
     assert len(ours(seen)) == 1 and "401" in ours(seen)[0] and "API key" in ours(seen)[0]
     assert dispatcher.stats.pending == 0
@@ -361,3 +363,27 @@ def test_forked_workers_send_their_own_pushes_and_not_the_parents(tmp_path: Any)
     done = subprocess.run([sys.executable, str(script)], env=env, timeout=60, cwd=tmp_path, capture_output=True,
                           text=True)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
+
+
+# ------------------------------------------------------------------------------ at exit
+
+EXITING = textwrap.dedent("""
+    from activitysmith_jupyter.dispatch import dispatcher_for
+    dispatcher_for().push({"title": "Script finished"})
+    # no flush, no close: the interpreter exits at once, the push still in flight
+""")
+
+EXIT_FAULTS = {"dropped-after-sending": dict(drop=True), "500": dict(status=500), "502-twice": dict(status=502, times=2)}
+
+
+@pytest.mark.parametrize("fault", EXIT_FAULTS.values(), ids=EXIT_FAULTS.keys())
+def test_a_push_whose_first_attempt_failed_still_lands_before_the_interpreter_exits(server: Any, sim: Simulator,
+                                                                                     tmp_path: Any, fault: dict) -> None:
+    sim.inject(path="/push-notification", **{"times": 1, **fault})
+    env = {**os.environ, "ACTIVITYSMITH_API_KEY": "ask_test_exit_push", "ACTIVITYSMITH_BASE_URL": server.url}
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", EXITING], env=env, check=True, timeout=60, cwd=tmp_path,
+                   capture_output=True)
+    assert time.monotonic() - started < 5 + 5  # the 5 s exit bound plus interpreter start-up
+    attempts = [r for r in sim.requests if r.path == "/push-notification"]
+    assert len(attempts) == fault.get("times", 1) + 1 and "Script finished" in delivered_pushes(sim)
