@@ -21,7 +21,8 @@ from ._retry import MAX_RETRY_AFTER, Failure, classify_failure, exponential_back
 from .errors import (APIConnectionError, APIError, APITimeoutError, AuthenticationError, LiveActivityLimitError,
                      NotFoundError, RateLimitError)
 
-__all__ = ["LIVE_ACTIVITY_LIMIT_BACKOFF", "MAX_BACKOFF", "Plan", "Verdict", "plan_failure"]
+__all__ = ["LIVE_ACTIVITY_LIMIT_BACKOFF", "MAX_BACKOFF", "Notice", "Plan", "Verdict", "generic_warning", "notice",
+           "plan_failure"]
 
 MAX_BACKOFF = 30.0  # seconds between two attempts of one send, at most
 LIVE_ACTIVITY_LIMIT_BACKOFF = 15.0  # device full (4 activities): ask again no sooner than this
@@ -83,3 +84,34 @@ def plan_failure(kind: str, exc: BaseException, *, attempts: int, ambiguous: boo
             return Plan(verdict=Verdict.GIVE_UP, reached=False)
         return Plan(verdict=Verdict.RETRY, delay=backoff, reached=failure is not Failure.NOT_SENT)
     return Plan(verdict=Verdict.GIVE_UP, reached=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notice:
+    """How a failure is told: a log line, and a warning the user sees once per `topic`."""
+
+    what: str  # what happens next, for the log line
+    message: str  # the warning's text
+    topic: str = "failure"
+    quiet: bool = False  # flow control (a 429): an INFO log line, no warning
+
+
+def generic_warning(exc: BaseException) -> str:
+    return f"sending to ActivitySmith failed ({exc}); your code keeps running, details in the 'activitysmith_jupyter' log"
+
+
+def notice(plan: Plan, exc: BaseException, label: str | None) -> Notice:
+    """The words for `plan` after `exc` (label: the stream key, None for a push)."""
+    if plan.verdict is Verdict.STOP:
+        return Notice(what="stopped", topic="auth", message=(
+            f"the API key was refused ({exc}); nothing more is sent to ActivitySmith from this client. "
+            "Check the API key (ACTIVITYSMITH_API_KEY)"))
+    if plan.verdict is Verdict.WAIT_FOR_SLOT:
+        limit = getattr(exc, "limit", None) or 4
+        return Notice(what="waits for a free Live Activity slot", topic="slots", message=(
+            f"the device shows {limit} Live Activities already (its limit); {label!r} waits and starts when one "
+            "ends, and its final state is still delivered. `dispatcher.waiting` lists what waits"))
+    if plan.verdict is Verdict.RETRY:  # 429s are flow control: logged, the user hears only of real trouble
+        return Notice(what=f"will retry in {plan.delay:.0f} s", message=generic_warning(exc), quiet=plan.throttled)
+    what = "counted as delivered" if plan.verdict is Verdict.DELIVERED else "given up"
+    return Notice(what=what, message=generic_warning(exc))

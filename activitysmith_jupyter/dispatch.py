@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import payloads
-from ._delivery import Verdict, plan_failure
+from ._delivery import Notice, Verdict, generic_warning, notice, plan_failure
 from ._dispatch_queue import Job, JobQueue
 from .clock import SYSTEM_CLOCK, Clock
 from .policy import RequestBudget, UpdatePolicy
@@ -271,7 +271,7 @@ class Dispatcher:
             try:
                 self._send(job)
             except BaseException as exc:  # noqa: BLE001 - a bug must not kill the sender
-                self._report(exc, job, "internal error")
+                self._report(exc, job, Notice(what="internal error", message=generic_warning(exc)))
                 with self._lock:
                     self._counts["failed"] += 1
             finally:
@@ -332,42 +332,23 @@ class Dispatcher:
                     not_before = now + plan.delay
                 requeued = self._queue.requeue(job, not_before=not_before, reached=plan.reached)
                 self._counts["retried" if requeued else "coalesced"] += 1
-        if plan.verdict is Verdict.STOP:
-            self._report(exc, job, "stopped", topic="auth", message=(
-                f"the API key was refused ({exc}); nothing more is sent to ActivitySmith from this client. "
-                "Check the API key (ACTIVITYSMITH_API_KEY)"))
-        elif plan.verdict is Verdict.WAIT_FOR_SLOT:
-            limit = getattr(exc, "limit", None) or 4
-            self._report(exc, job, "waits for a free Live Activity slot", topic="slots", message=(
-                f"the device shows {limit} Live Activities already (its limit); {job.label!r} waits and starts "
-                "when one ends, and its final state is still delivered. `dispatcher.waiting` lists what waits"))
-        elif plan.verdict is Verdict.DELIVERED:
-            self._report(exc, job, "counted as delivered")
-        elif plan.verdict is Verdict.RETRY:
-            # 429s are flow control: logged, but the user hears only of real trouble
-            self._report(exc, job, f"will retry in {plan.delay:.0f} s", quiet=plan.throttled)
-        else:
-            self._report(exc, job, "given up")
+        self._report(exc, job, notice(plan, exc, job.label))
 
-    def _report(self, exc: BaseException, job: Job, what: str, *, quiet: bool = False, topic: str = "failure",
-                message: str | None = None) -> None:
-        """Log one failure and keep it in `last_error`; warn the user once per `topic` (not when quiet).
+    def _report(self, exc: BaseException, job: Job, note: Notice) -> None:
+        """Log one failure and keep it in `last_error`; warn the user once per topic (not when quiet).
         A slot wait repeats until a slot frees: only its first time is a WARNING line."""
         self.last_error = exc
-        loud = not quiet and (topic != "slots" or topic not in self._warned)
+        loud = not note.quiet and (note.topic != "slots" or note.topic not in self._warned)
         logger.log(logging.WARNING if loud else logging.INFO, "activitysmith_jupyter: %s for %r failed (%s): %s",
-                   job.kind, job.label, what, exc)
-        if quiet:
+                   job.kind, job.label, note.what, exc)
+        if note.quiet:
             return
         with self._lock:
-            if topic in self._warned:
+            if note.topic in self._warned:
                 return
-            self._warned.add(topic)
-        if message is None:
-            message = (f"sending to ActivitySmith failed ({exc}); your code keeps running, details in the "
-                       "'activitysmith_jupyter' log")
+            self._warned.add(note.topic)
         try:
-            warnings.warn(f"activitysmith_jupyter: {message}", RuntimeWarning, stacklevel=2)
+            warnings.warn(f"activitysmith_jupyter: {note.message}", RuntimeWarning, stacklevel=2)
         except Exception:  # noqa: BLE001 - e.g. warnings turned into errors in this thread
             logger.debug("could not show the warning", exc_info=True)
 

@@ -75,3 +75,19 @@ def test_retry_delays_double_up_to_the_cap_without_overflow(attempts: int) -> No
         2.0 ** attempts if attempts < 64 else MAX_BACKOFF, MAX_BACKOFF)
     slot = plan_failure("update", api_error(429, body=LIMIT), attempts=attempts, ambiguous=False, throttled=0)
     assert LIVE_ACTIVITY_LIMIT_BACKOFF <= slot.delay <= MAX_BACKOFF
+
+
+@pytest.mark.parametrize(("kind", "exc", "topic", "quiet", "words"), [
+    ("end", api_error(401), "auth", False, "API key was refused"),
+    ("update", api_error(429, body=LIMIT), "slots", False, "'train' waits"),
+    ("push", api_error(429, retry_after=5.0), "failure", True, "retry in 5 s"),
+    ("push", api_error(503), "failure", False, "retry in 1 s"),
+    ("push", api_error(400), "failure", False, "given up"),
+], ids=["401", "device-full", "rate-limited", "503", "400"])
+def test_each_plan_is_told_once_per_topic_and_429s_quietly(kind: str, exc: APIError, topic: str, quiet: bool,
+                                                           words: str) -> None:
+    from activitysmith_jupyter._delivery import notice
+
+    note = notice(plan_failure(kind, exc, attempts=0, ambiguous=False, throttled=0), exc, "train")
+    assert (note.topic, note.quiet) == (topic, quiet)
+    assert words in note.what + " " + note.message
