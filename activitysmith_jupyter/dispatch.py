@@ -299,6 +299,7 @@ class Dispatcher:
             logger.info("activitysmith_jupyter: %s %r: %s", job.kind, job.label, warning)
 
     def _delivered(self, job: Job, *, operation: str | None, sent_at: float, answered_at: float) -> None:
+        self._queue.in_flight = None  # in the same critical section as the outcome: pending never counts it twice
         self._budget.record(answered_at)
         self._counts["sent"] += 1
         self._throttled = 0
@@ -307,6 +308,7 @@ class Dispatcher:
     def _failed(self, job: Job, exc: Exception, sent_at: float) -> None:
         now = self.clock.monotonic()
         with self._lock:
+            self._queue.in_flight = None  # a requeued job must not count as queued and in flight at once
             plan = plan_failure(job.kind, exc, attempts=job.attempts, ambiguous=job.ambiguous,
                                 throttled=self._throttled)
             if plan.reached:
