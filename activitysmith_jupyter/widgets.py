@@ -142,10 +142,11 @@ class Composer(widgets.VBox):  # type: ignore[misc, unused-ignore]
         if self._loading:
             return
         request, parse_errors = self._form_request(end=False)
-        self._parse_errors = [Problem(path, message) for path, message in parse_errors]
+        payload, refused = _built(self.endpoint, request)
+        self._parse_errors = [Problem(path, message) for path, message in parse_errors] + refused
         self._loading = True
         try:
-            self.payload = payloads.build_request(self.endpoint, request)
+            self.payload = payload
         finally:
             self._loading = False
         self._refresh()
@@ -191,7 +192,7 @@ class Composer(widgets.VBox):  # type: ignore[misc, unused-ignore]
     def end_payload(self) -> dict[str, Any]:
         """The body the End button sends (DELETE /live-activity/stream/{key})."""
         request, _errors = self._form_request(end=True)
-        return payloads.build_request("end_stream", request)
+        return _built("end_stream", request)[0]
 
     def _key(self) -> str | None:
         return self.stream_key if self.endpoint == "stream" else None
@@ -199,7 +200,9 @@ class Composer(widgets.VBox):  # type: ignore[misc, unused-ignore]
     def _refresh(self) -> None:
         """Re-render JSON, preview, problems and code from the current traits (and the form's parse errors)."""
         body = self.payload
-        problems = self._parse_errors + payloads.validate(self.endpoint, body, key=self._key())
+        own = {p.path for p in self._parse_errors}
+        problems = self._parse_errors + [p for p in payloads.validate(self.endpoint, body, key=self._key())
+                                         if p.path not in own]
         self.problems = problems
         self.json_view.value = json_html(self.json_text)
         if self.endpoint == "push":
@@ -272,6 +275,15 @@ class Composer(widgets.VBox):  # type: ignore[misc, unused-ignore]
         title = (self.payload.get("content_state") or {}).get("title") if self.endpoint == "stream" else self.payload.get("title")
         key = f", stream_key={self.stream_key!r}" if self.endpoint == "stream" else ""
         return f"Composer(endpoint={self.endpoint!r}{key}, title={title!r}, problems={len(self.problems)})"
+
+
+def _built(endpoint: str, request: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """The body a send would make of ``request``, or, when building refuses it (e.g. ``channels: 5``),
+    the request as it is and the reasons."""
+    try:
+        return payloads.build_request(endpoint, request), []
+    except PayloadError as exc:
+        return request, list(exc.problems)
 
 
 def _refused_here(result: Mapping[str, Any]) -> bool:
