@@ -102,15 +102,18 @@ class Common(_Exposed):
 
 
 # ---------------------------------------------------------------------------------- notification
-_PUSH_FIELDS = (
+_PUSH_FIELDS = (  # in the order they are sent
     text_field("title", "title *", "Build finished"),
     text_field("subtitle", "subtitle"),
-    text_field("message", "message", area=True),
     text_field("icon", "icon (image URL)", "https://…/avatar.png"),
     text_field("media", "media URL", "https://…/image.png, .mp4, .m4a"),
     text_field("redirection", "redirection", "https://…, shortcuts://…, app://…"),
+    text_field("message", "message", area=True),
+)
+_PUSH_AFTER_ACTIONS = (
     choice_field("interruption_level", "interruption level", payloads.INTERRUPTION_LEVELS, blank="(default: active)"),
 )
+_PUSH_LAYOUT = ("title", "subtitle", "message", "icon", "media", "redirection", "interruption_level")
 _PUSH_LEGACY = (  # undocumented fields, kept for completeness
     scalar_field("badge", "badge (legacy)", "integer"),
     text_field("sound", "sound (legacy)"),
@@ -124,17 +127,18 @@ class NotificationForm(_Exposed):
     def __init__(self, on_change: Callback) -> None:
         p = "asj-push"
         self.fields = FieldSet(p, _PUSH_FIELDS, on_change)
+        self.after_actions = FieldSet(p, _PUSH_AFTER_ACTIONS, on_change)
         self.legacy = FieldSet(p, _PUSH_LEGACY, on_change)
         self.actions = RowsEditor(f"{p}-action", on_change, make_row=action_row, noun="action", path="actions",
                                   limit=payloads.MAX_ACTIONS)
         self.common = Common(p, on_change)
-        self._sets = (self.fields, self.legacy)
+        self._sets = (self.fields, self.after_actions, self.legacy)
         self._extra: dict[str, Any] = {}
         legacy = widgets.Accordion([widgets.VBox(list(self.legacy.widgets.values()))])
         legacy.set_title(0, "legacy fields")
         legacy.selected_index = None
         self.box = widgets.VBox([
-            *self.fields.widgets.values(),
+            *[getattr(self, name) for name in _PUSH_LAYOUT],
             heading(f"Actions (up to {self.actions.limit})"), self.actions.box,
             heading("Targeting and history"), *self.common.widgets(), legacy,
         ])
@@ -147,6 +151,7 @@ class NotificationForm(_Exposed):
         errors.extend(action_errors)
         if actions is not None:
             req["actions"] = actions
+        self.after_actions.read(req, errors)
         self.common.fill(req, errors)
         self.legacy.read(req, errors)
         return {**self._extra, **req}, errors
@@ -158,6 +163,7 @@ class NotificationForm(_Exposed):
         self.actions.load(actions)
         if actions is not None and not isinstance(actions, list):
             rest["actions"] = actions
+        self.after_actions.load(rest)
         self.common.load(rest)
         self.legacy.load(rest)
         self._extra = rest
