@@ -3,7 +3,9 @@
 A callback's framework hooks store their counters on the callback (plain attribute stores) and call
 `RunFollower.tick()`, whose hot path is one clock read and one comparison. Only when a snapshot is due
 does the follower ask the callback for one (``build``) and feed it to the activity, which paces what it
-sends with its update policy: metrics never add a request, they ride on the next paced update.
+sends with its update policy: metrics never add a request, they ride on the next paced update. A
+snapshot is due when the activity's dispatcher would send the next update, checked no more often than
+once a second and at least every 10 s (what an activity's owner ends with is never older).
 
 Whose activity:
 
@@ -34,11 +36,12 @@ from ..activity import Activity, current_activity
 from ..clock import SYSTEM_CLOCK, Clock
 from ..outcome import Outcome, Snapshot, outcome_for
 
-__all__ = ["RunFollower", "FEED_INTERVAL", "ordered_metrics", "positive_int"]
+__all__ = ["RunFollower", "FEED_INTERVAL", "MAX_STALE", "ordered_metrics", "positive_int"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
-FEED_INTERVAL = 1.0  # seconds between two snapshots handed to the activity (it paces the sends)
+FEED_INTERVAL = 1.0  # seconds between two snapshots handed to the activity, at least
+MAX_STALE = 10.0  # ... and at most: what the activity last saw is never older (its owner may end it)
 
 _open_runs: weakref.WeakSet[RunFollower] = weakref.WeakSet()
 _open_lock = threading.Lock()
@@ -137,11 +140,11 @@ class RunFollower:
             if act is None:
                 return
             now = self.clock.monotonic()
-            self.due = now + FEED_INTERVAL
             try:
-                snap = self._snapshot(now)
-                act.feed(snap)
+                act.feed(self._snapshot(now))
+                self.due = _next_due(act, now)
             except Exception as exc:  # a bug of ours must never stop the user's training
+                self.due = now + MAX_STALE
                 log.warning("following the run failed (%s): %s", self.title, exc, exc_info=True)
 
     def finish(self, outcome: Outcome, *, error: BaseException | str | None = None) -> None:
@@ -192,12 +195,24 @@ class RunFollower:
         fields = self._build()
         elapsed = max(0.0, now - self._started)
         n = fields.get("n")
-        if n is not None and "rate" not in fields and elapsed > 0:
+        if n is not None and "rate" not in fields and elapsed > 0 and n > self._first_n:
             fields["rate"] = (n - self._first_n) / elapsed
         fields.setdefault("elapsed", elapsed)
         snap = Snapshot(**fields)
         self._last = snap
         return snap
+
+
+def _next_due(act: Activity, now: float) -> float:
+    """When the next snapshot is worth building: when the activity's dispatcher would send an update
+    (no earlier than FEED_INTERVAL, no later than MAX_STALE from now)."""
+    due = now + FEED_INTERVAL
+    dispatcher = getattr(act, "dispatcher", None)
+    next_update_time = getattr(dispatcher, "next_update_time", None)
+    if next_update_time is None:
+        return due
+    allowed = float(next_update_time(act.key))  # -inf: not started yet; inf: one is waiting to go
+    return min(max(due, allowed), now + MAX_STALE)
 
 
 # ---------------------------------------------------------------------------------------------
