@@ -103,30 +103,31 @@ class RunFollower:
         self.owned = False
         self.due = math.inf  # monotonic time the next snapshot is due; inf while no run is followed
         self._started = 0.0
-        self._first_n: float = 0.0
         self._last: Snapshot | None = None
         self._lock = threading.RLock()  # begin / feed / settle (never on the per-batch path)
 
     # -- the run's lifecycle ----------------------------------------------------------------------
     def begin(self) -> Activity:
-        """A run starts: settle a previous one left open, then borrow the open activity or own one."""
+        """A run starts (its counters are set): settle a previous one left open, then feed the open
+        activity or start one of our own with the first snapshot."""
         self.settle(None)
         with self._lock:
             borrowed = current_activity()
             if borrowed is not None:
-                self.activity, self.owned = borrowed, False
+                act, self.owned = borrowed, False
                 self.clock = getattr(borrowed, "clock", None) or self.clock
             else:
-                act = self._spare or Activity(self.title, **self.options)
+                act, self.owned = self._spare or Activity(self.title, **self.options), True
                 self._spare = None
-                self.activity, self.owned = act.start(), True
+            self.activity = act
+            self._started = self.clock.monotonic()
+            self._last = None
+            self.feed()  # an activity not started yet starts with this first snapshot
+            if self.owned:
+                act.start()  # idempotent
                 _track(self)
                 _after_this_cell(weakref.WeakMethod(self.settle))
-            self._started = self.clock.monotonic()
-            self._first_n = 0.0
-            self._last = None
-            self.due = -math.inf
-            return self.activity
+            return act
 
     def tick(self) -> None:
         """The hot path: feed a snapshot when one is due. Counters were stored by the caller."""
@@ -148,19 +149,25 @@ class RunFollower:
                 log.warning("following the run failed (%s): %s", self.title, exc, exc_info=True)
 
     def finish(self, outcome: Outcome, *, error: BaseException | str | None = None) -> None:
-        """The run ended: feed its last snapshot; end the activity if it is ours. Idempotent."""
+        """The run ended: end our activity with its last snapshot, or feed that to its owner. Idempotent."""
         with self._lock:
             act, owned = self.activity, self.owned
             if act is None:
                 return
-            self.feed()
             self.activity, self.owned, self.due = None, False, math.inf
             _untrack(self)
-        if owned:
             try:
-                act.end(outcome, error=error)
+                last: Snapshot | None = self._snapshot(self.clock.monotonic())
             except Exception as exc:
-                log.warning("ending the activity failed (%s): %s", self.title, exc, exc_info=True)
+                last = None
+                log.warning("the last snapshot failed (%s): %s", self.title, exc, exc_info=True)
+        try:
+            if owned:
+                act.end(outcome, error=error, last=last)
+            elif last is not None:
+                act.feed(last)  # the owner ends it, with this as its last look
+        except Exception as exc:
+            log.warning("ending the run failed (%s): %s", self.title, exc, exc_info=True)
 
     def settle(self, exc: BaseException | None) -> None:
         """End an owned run no framework hook ended: ``exc`` (if any) decides, else how far it got."""
@@ -195,8 +202,8 @@ class RunFollower:
         fields = self._build()
         elapsed = max(0.0, now - self._started)
         n = fields.get("n")
-        if n is not None and "rate" not in fields and elapsed > 0 and n > self._first_n:
-            fields["rate"] = (n - self._first_n) / elapsed
+        if n and "rate" not in fields and elapsed > 0:
+            fields["rate"] = n / elapsed
         fields.setdefault("elapsed", elapsed)
         snap = Snapshot(**fields)
         self._last = snap

@@ -52,7 +52,6 @@ class ActivitySmithCallback(keras.callbacks.Callback):  # type: ignore[misc]  # 
         self._steps = _count(params.get("steps"))
         self._epoch, self._batch, self._logs, self._epoch_logs = 0, 0, None, {}
         self._run.begin()
-        self._run.feed()
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch, self._batch, self._logs = epoch, 0, None

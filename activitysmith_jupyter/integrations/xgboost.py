@@ -48,7 +48,6 @@ class ActivitySmithCallback(xgboost.callback.TrainingCallback):  # type: ignore[
         self._total = self._given_total or _rounds_of_running_train()
         self._rounds, self._log = 0, None
         self._run.begin()
-        self._run.feed()
         return model
 
     def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
