@@ -35,7 +35,8 @@ def the_activity(sim: Any, key: str) -> dict[str, Any]:
 
 
 def pushes(sim: Any) -> list[dict[str, Any]]:
-    return sim.notifications
+    """The push requests the phone got (title, message ...), oldest first."""
+    return [n["request"] for n in sim.notifications]
 
 
 def stream_puts(sim: Any, key: str) -> list[Any]:

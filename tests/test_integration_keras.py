@@ -159,10 +159,12 @@ def test_per_batch_hook_builds_nothing_while_no_snapshot_is_due(model, dispatche
     fed: list[Any] = []
     real_feed = Activity.feed
     monkeypatch.setattr(Activity, "feed", lambda self, s: (fed.append(s), real_feed(self, s))[1])
-    fit(model, ActivitySmithCallback("Still clock", dispatcher=dispatcher, clock=clock), epochs=4)
+    cb = ActivitySmithCallback("Still clock", dispatcher=dispatcher, clock=clock)
+    fit(model, cb, epochs=4)
     assert dispatcher.flush(10)
-    # the fake clock stands still: the first snapshot, then only the final one
-    assert [s.n for s in fed] == [0.0, 12.0]
+    # the fake clock stands still: the first snapshot is fed, the final one goes with the end
+    assert [s.n for s in fed] == [0.0]
+    assert cb._run.last_snapshot is not None and cb._run.last_snapshot.n == 12
     assert [r.method for r in sim.requests if r.key == "Still-clock"] == ["PUT", "DELETE"]
 
 
@@ -180,8 +182,7 @@ def test_bad_options_raise_naming_the_field_before_anything_is_sent(kwargs, fiel
 def test_a_script_whose_fit_raises_ends_failed_at_exit(server, sim, tmp_path) -> None:
     child = run_child("""
         import numpy as np, keras
-        from activitysmith_jupyter.integrations._callback import MAX_STALE
-from activitysmith_jupyter.integrations.keras import ActivitySmithCallback
+        from activitysmith_jupyter.integrations.keras import ActivitySmithCallback
         x = np.zeros((32, 2), dtype="float32"); y = np.zeros(32, dtype="float32")
         m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
         m.compile(optimizer="sgd", loss="mse")

@@ -99,7 +99,7 @@ def test_inside_an_open_activity_training_feeds_it_and_leaves_the_end_to_its_own
 
 def test_cv_follows_the_aggregated_metric(dispatcher, sim, clock) -> None:
     cb = ActivitySmithCallback("GBM cv", dispatcher=dispatcher, clock=clock)
-    lgb.cv(PARAMS, lgb.Dataset(X, Y), num_boost_round=6, nfold=3, callbacks=[cb])
+    lgb.cv(PARAMS, lgb.Dataset(X, Y), num_boost_round=6, nfold=3, stratified=False, callbacks=[cb])
     assert dispatcher.flush(10)
     last = cb._run.last_snapshot
     assert last is not None and last.n == 6 and list(last.metrics) == ["valid-l2"]

@@ -162,6 +162,8 @@ class RunFollower:
                 last = None
                 log.warning("the last snapshot failed (%s): %s", self.title, exc, exc_info=True)
         try:
+            if last is not None and last.metrics:
+                act.metrics(**last.metrics)  # the closing push names them (the owner's too)
             if owned:
                 act.end(outcome, error=error, last=last)
             elif last is not None:
