@@ -195,3 +195,20 @@ def test_a_script_whose_fit_raises_ends_failed_at_exit(server, sim, tmp_path) ->
     assert the_activity(sim, "Script-fit")["state"] == "ended"
     [push] = pushes(sim)
     assert push["title"].startswith("❌ Script fit failed") and "MemoryError: out of memory" in push["message"]
+
+
+def test_a_fit_that_raised_outside_any_block_is_ended_failed_when_the_callback_fits_again(model, dispatcher, sim,
+                                                                                          clock) -> None:
+    cb = ActivitySmithCallback("Again", dispatcher=dispatcher, clock=clock)
+
+    def boom(epoch: int, logs: Any) -> None:
+        raise RuntimeError("first attempt")
+
+    with pytest.raises(RuntimeError):
+        fit(model, cb, keras.callbacks.LambdaCallback(on_epoch_end=boom))
+    assert dispatcher.flush(10)
+    assert pushes(sim) == []  # Keras told nobody: the run is still open
+    fit(model, cb)
+    assert dispatcher.flush(10)
+    assert [p["title"].split(" ")[0] for p in pushes(sim)] == ["❌", "✅"]
+    assert [a["state"] for a in shown(sim)] == ["ended", "ended"]

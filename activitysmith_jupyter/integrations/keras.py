@@ -47,6 +47,7 @@ class ActivitySmithCallback(keras.callbacks.Callback):  # type: ignore[misc]  # 
 
     # -- Keras hooks ---------------------------------------------------------------------------------
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._run.settle(None)  # a previous fit that raised outside any with-block / cell ends first
         params = self.params or {}
         self._epochs = _count(params.get("epochs"))
         self._steps = _count(params.get("steps"))

@@ -40,12 +40,14 @@ class ActivitySmithCallback:
 
     def __call__(self, env: Any) -> None:
         begin, end = int(env.begin_iteration), int(env.end_iteration)
-        if env.iteration == begin or not self._run.following:
+        opening = env.iteration == begin or not self._run.following
+        if opening:
+            self._run.settle(None)  # a previous run left open (early stopping) ends first
             self._total = max(0, end - begin) or None
-            self._done, self._results = 0, None
-            self._run.begin()
         self._done = int(env.iteration) - begin + 1
         self._results = env.evaluation_result_list
+        if opening:
+            self._run.begin()  # its first snapshot shows this iteration
         if self._done >= (self._total or 0) > 0:
             self._run.finish("completed")
         else:

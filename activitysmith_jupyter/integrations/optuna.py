@@ -50,11 +50,12 @@ class ActivitySmithCallback:
 
     def __call__(self, study: Any, trial: Any) -> None:
         with self._lock:
-            if not self._run.following:
+            opening = not self._run.following
+            if opening:
                 if getattr(study, "_stop_flag", False):
                     return  # a straggler of an optimize() that already stopped (n_jobs > 1)
-                self._open(study, self._given_total or _n_trials_of_running_optimize())
-            if self._total is None and self._done == 0:  # opened by the with-block without n_trials
+                self._reset(self._given_total or _n_trials_of_running_optimize())
+            elif self._total is None and self._done == 0:  # opened by the with-block without n_trials
                 self._total = _n_trials_of_running_optimize()
             self._study = study
             self._done += 1
@@ -62,6 +63,8 @@ class ActivitySmithCallback:
                 self._pruned += 1
             elif trial.state == _FAIL:
                 self._failed += 1
+            if opening:
+                self._run.begin()  # its first snapshot shows this trial
             if self._total is not None and self._done >= self._total:
                 self._run.finish("completed")
             elif getattr(study, "_stop_flag", False):  # study.stop() was called (Optuna's own flag)
@@ -73,7 +76,8 @@ class ActivitySmithCallback:
         """Start the activity now, before the first trial ends."""
         with self._lock:
             if not self._run.following:
-                self._open(None, self._given_total)
+                self._reset(self._given_total)
+                self._run.begin()
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
@@ -84,10 +88,9 @@ class ActivitySmithCallback:
         title, n_trials, options = self._init
         return type(self)(title, n_trials=n_trials, **options)
 
-    def _open(self, study: Any, total: int | None) -> None:
-        self._total, self._study = total, study
+    def _reset(self, total: int | None) -> None:
+        self._total, self._study = total, None
         self._done = self._pruned = self._failed = 0
-        self._run.begin()
 
     def _fields(self) -> dict[str, Any]:
         done, total = self._done, self._total

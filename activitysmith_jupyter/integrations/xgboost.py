@@ -45,6 +45,7 @@ class ActivitySmithCallback(xgboost.callback.TrainingCallback):  # type: ignore[
         self._run = RunFollower(title, activity_options, build=self._fields, unfinished="failed")
 
     def before_training(self, model: Any) -> Any:
+        self._run.settle(None)  # a previous run that raised outside any with-block / cell ends first
         self._total = self._given_total or _rounds_of_running_train()
         self._rounds, self._log = 0, None
         self._run.begin()
