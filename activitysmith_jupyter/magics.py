@@ -10,20 +10,22 @@ numbers, and errors that fail the cell (so Run-All stops). The line magic starts
 """
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import os
-import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
+from IPython.core import magic_arguments as _magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments
-from IPython.utils.process import arg_split
+from IPython.utils import process as _process
 from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
-from .activity import ActivitySettings, CellActivity
+from .cell import ActivitySettings, CellActivity
+from .cell_text import MAGIC, derive_title, first_comment, masked_key, notebook_name, notify_text, one_line
+from .cell_text import transform_progress_cell
+from .outcome import outcome_for
 from .payloads import COLORS, stream_key_from, validate
 
 __all__ = [
@@ -36,64 +38,32 @@ __all__ = [
 
 log = logging.getLogger("activitysmith_jupyter")
 
+# IPython's option decorators and arg_split carry no types: give them theirs here, once.
+_F = TypeVar("_F", bound=Callable[..., Any])
+_untyped: Any = _magic_arguments
+
+
+def argument(*names: str, **options: Any) -> Callable[[_F], _F]:
+    return cast("Callable[[_F], _F]", _untyped.argument(*names, **options))
+
+
+def magic_arguments() -> Callable[[_F], _F]:
+    return cast("Callable[[_F], _F]", _untyped.magic_arguments())
+
+
+def arg_split(line: str, *, posix: bool) -> list[str]:
+    split: Any = getattr(_process, "arg_split")
+    return list(split(line, posix=posix))
+
 NOTIFY = ("always", "failure", "never")
 TYPES = ("progress", "segmented_progress")
 ENV_NOTIFY = "ACTIVITYSMITH_NOTIFY"
 ENV_CHANNELS = "ACTIVITYSMITH_CHANNELS"
 ENV_COLOR = "ACTIVITYSMITH_COLOR"
-MAGIC = "activitysmith_progress"
-_MAGIC_LINE = re.compile(r"^%%" + MAGIC + r"(?:[ \t]+(?P<args>.*))?$")
-_IGNORED_COMMENTS = re.compile(r"^#\s*(NBVAL_\w+|noqa\b|type:|pragma\b|%%|-\*-)|^#!")
 
 
 # ---------------------------------------------------------------------------------------------
 # pure helpers (tested without a shell)
-
-
-def transform_progress_cell(lines: list[str]) -> list[str]:
-    """Cleanup input transformer: ``%%activitysmith_progress ARGS`` -> a line-magic call on the SAME
-    line, so the body keeps IPython's own handling and its line numbers. Help (``?``) is left alone."""
-    if not lines:
-        return lines
-    match = _MAGIC_LINE.match(lines[0].rstrip("\r\n"))
-    if match is None:
-        return lines
-    args = (match.group("args") or "").strip()
-    begin = f"get_ipython().run_line_magic({MAGIC!r}, {args!r})\n"
-    rest = lines[1:]
-    if rest and rest[0].startswith("%%"):  # a second cell magic: let IPython's own rule wrap it
-        from IPython.core.inputtransformer2 import cell_magic
-
-        rest = cell_magic(rest)
-    return [begin, *rest]
-
-
-def _first_comment(raw_cell: str) -> str | None:
-    for line in raw_cell.splitlines():
-        text = line.strip()
-        if not text.startswith("#") or _IGNORED_COMMENTS.match(text):
-            continue
-        text = text.lstrip("#").strip()
-        if text:
-            return text
-    return None
-
-
-def _notebook_name(user_ns: dict[str, Any], env: Any) -> str | None:
-    path = user_ns.get("__vsc_ipynb_file__") or env.get("JPY_SESSION_NAME") or ""
-    if not isinstance(path, str) or not path.strip():
-        return None
-    name = os.path.basename(path.strip().rstrip("/\\"))
-    stem, ext = os.path.splitext(name)
-    return stem if ext.lower() == ".ipynb" and stem else name or None
-
-
-def derive_title(raw_cell: str, user_ns: dict[str, Any], env: Any, execution_count: int | None) -> str:
-    """The notebook's name where the kernel knows it, else the cell's first comment, else generic."""
-    name = _notebook_name(user_ns, env) or _first_comment(raw_cell)
-    if name:
-        return name[:80]
-    return f"Notebook cell [{execution_count}]" if execution_count else "Notebook cell"
 
 
 def _split_channels(value: str) -> tuple[str, ...]:
@@ -178,6 +148,13 @@ class ActivitySmithMagics(Magics):
         self._open: list[tuple[int, Any, CellActivity]] = []  # (depth, ExecutionResult, activity)
         self._depth = 0
 
+    @property
+    def _shell(self) -> Any:
+        """The shell (a Magics made by load_ipython_extension always has one)."""
+        if self.shell is None:
+            raise UsageError("the ActivitySmith magics are not attached to a shell")
+        return self.shell
+
     # -- settings resolution -------------------------------------------------------------------
     def _setting(self, option: Any, trait: str, env_name: str | None, default: Any) -> Any:
         if option is not None:
@@ -203,9 +180,9 @@ class ActivitySmithMagics(Magics):
             from .client import default_client
 
             return default_client()
-        if name not in self.shell.user_ns:
+        if name not in self._shell.user_ns:
             raise UsageError(f"{source} = {name!r}: no such variable in the notebook")
-        client = self.shell.user_ns[name]
+        client = self._shell.user_ns[name]
         if not hasattr(client, "live_activities") and not hasattr(client, "update_stream"):
             raise UsageError(
                 f"{source} = {name!r} is a {type(client).__name__}, not an ActivitySmith client or a Dispatcher"
@@ -222,7 +199,7 @@ class ActivitySmithMagics(Magics):
 
     def _describe_file(self, filename: str) -> str | None:
         try:
-            label = self.shell.compile.format_code_name(filename)
+            label = self._shell.compile.format_code_name(filename)
         except Exception:
             return None
         return " ".join(label) if label else None
@@ -259,16 +236,16 @@ class ActivitySmithMagics(Magics):
         settings, client = self._resolve(line)
         if cell is None:
             self._begin(settings, client)
-            return None
-        return self._run_nested(settings, client, cell)
+        else:
+            self._run_nested(settings, client, cell)
 
     def _resolve(self, line: str) -> tuple[ActivitySettings, Any]:
         try:  # posix splitting: quotes group words and are removed (-t "My run")
             argv = arg_split(line, posix=True)
         except ValueError as exc:
             raise UsageError(f"cannot read the options {line!r}: {exc}") from None
-        args = self.activitysmith_progress.parser.parse_args(argv)
-        shell = self.shell
+        args = getattr(ActivitySmithMagics.activitysmith_progress, "parser").parse_args(argv)
+        shell = self._shell
         current = getattr(shell.displayhook, "exec_result", None)
         raw = getattr(getattr(current, "info", None), "raw_cell", None) or ""
         count = getattr(current, "execution_count", None) or shell.execution_count
@@ -277,8 +254,8 @@ class ActivitySmithMagics(Magics):
         if not title:
             raise UsageError("--title must not be empty")
         subtitle = args.subtitle
-        if subtitle is None and args.title is None and _notebook_name(shell.user_ns, os.environ):
-            subtitle = _first_comment(raw)  # notebook name as title: the cell's comment below it
+        if subtitle is None and args.title is None and notebook_name(shell.user_ns, os.environ):
+            subtitle = first_comment(raw)  # notebook name as title: the cell's comment below it
         key = args.stream_key if args.stream_key is not None else "nb-" + stream_key_from(title.lower(), default="cell", max_length=48)
         if validate("end_stream", {}, key=key):  # the key's rule lives in payloads
             raise UsageError(f"--key {key!r}: a stream key is 1-255 letters, digits, '_' or '-'")
@@ -317,7 +294,7 @@ class ActivitySmithMagics(Magics):
 
     def _begin(self, settings: ActivitySettings, client: Any) -> CellActivity:
         activity = self._new_activity(settings, client)
-        entry = (max(self._depth, 1), getattr(self.shell.displayhook, "exec_result", None), activity)
+        entry = (max(self._depth, 1), getattr(self._shell.displayhook, "exec_result", None), activity)
         self._open.append(entry)  # first: a Ctrl-C during start() still gets its end at post_execute
         try:
             activity.start()
@@ -326,17 +303,17 @@ class ActivitySmithMagics(Magics):
             raise
         return activity
 
-    def _run_nested(self, settings: ActivitySettings, client: Any, cell: str) -> Any:
+    def _run_nested(self, settings: ActivitySettings, client: Any, cell: str) -> None:
         """Fallback for a direct ``run_cell_magic`` call (the transformer handles real cells)."""
         activity = self._new_activity(settings, client).start()
         result = None
         try:
-            result = self.shell.run_cell(cell, store_history=False)
+            result = self._shell.run_cell(cell, store_history=False)
         except BaseException as exc:
-            activity.finish(_outcome(exc), exc)
+            activity.finish(outcome_for(exc), exc)
             raise
         error = result.error_before_exec or result.error_in_exec
-        activity.finish(_outcome(error), error)
+        activity.finish(outcome_for(error), error)
         if error is not None:
             raise error
         return None
@@ -363,7 +340,7 @@ class ActivitySmithMagics(Magics):
                     activity.finish("interrupted")  # the cell never completed (e.g. cancelled)
                 else:
                     error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
-                    activity.finish(_outcome(error), error)
+                    activity.finish(outcome_for(error), error)
             except Exception as exc:  # an event callback must never raise
                 log.warning("ending the activity %s failed: %s", activity.stream_key, exc)
         self._open = keep
@@ -382,7 +359,7 @@ class ActivitySmithMagics(Magics):
         command, rest = (line.split(None, 1) + ["", ""])[:2]
         rest = rest.strip()
         if not command or command in ("help", "-h", "--help"):
-            print(inspect.cleandoc(self.activitysmith.__doc__ or ""))
+            print(inspect.cleandoc(ActivitySmithMagics.activitysmith.__doc__ or ""))
             return
         if command == "status":
             if rest:
@@ -390,7 +367,7 @@ class ActivitySmithMagics(Magics):
             print(self._status())
             return
         if command == "notify":
-            text = _notify_text(rest)
+            text = notify_text(rest)
             if not text:
                 raise UsageError('%activitysmith notify needs a text, e.g. %activitysmith notify "done"')
             request: dict[str, Any] = {"title": text}
@@ -409,53 +386,18 @@ class ActivitySmithMagics(Magics):
         lines = [
             f"mode:       {mode}" + (" (embedded simulator, nothing leaves this machine)" if mode == "simulator" else ""),
             f"base URL:   {getattr(client, 'base_url', '?')}",
-            f"API key:    {_masked_key(client)}",
+            f"API key:    {masked_key(client)}",
         ]
         stats = getattr(dispatcher, "stats", None)
         if stats is not None:
             names = ("pending", "sent", "failed", "coalesced", "retried")
             lines.append("requests:   " + ", ".join(f"{n} {getattr(stats, n)}" for n in names if hasattr(stats, n)))
         error = getattr(dispatcher, "last_error", None)
-        lines.append(f"last error: {_one_line(error) if error is not None else 'none'}")
+        lines.append(f"last error: {one_line(error) if error is not None else 'none'}")
         open_now = [a.stream_key for _, _, a in self._open]
         if open_now:
             lines.append("running:    " + ", ".join(open_now))
         return "\n".join(lines)
-
-
-def _notify_text(rest: str) -> str:
-    """The text of ``%activitysmith notify ...``: one quoted string loses its quotes ("done" -> done);
-    anything else is taken as typed, so apostrophes and inner quotes survive (It's done)."""
-    if len(rest) >= 2 and rest[0] in "'\"" and rest[-1] == rest[0]:
-        try:
-            words = arg_split(rest, posix=True)
-        except ValueError:
-            words = []
-        if len(words) == 1:
-            return words[0].strip()
-    return rest
-
-
-def _one_line(error: Any) -> str:
-    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
-    return " ".join(text.split())[:200]
-
-
-def _masked_key(client: Any) -> str:
-    hint = getattr(client, "api_key_hint", None)
-    if hint is None:
-        return "none (simulator)" if getattr(client, "mode", None) == "simulator" else "none"
-    return str(hint)
-
-
-def _outcome(error: BaseException | None) -> str:
-    if error is None:
-        return "success"
-    if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
-        return "interrupted"  # an interrupted async cell surfaces as CancelledError in ipykernel
-    if isinstance(error, SystemExit) and error.code in (None, 0):
-        return "success"
-    return "failure"
 
 
 # ---------------------------------------------------------------------------------------------
