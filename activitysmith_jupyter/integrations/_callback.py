@@ -30,13 +30,14 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeVar
 
 from ..activity import Activity, current_activity
 from ..clock import SYSTEM_CLOCK, Clock
 from ..outcome import Outcome, Snapshot, outcome_for
 
-__all__ = ["RunFollower", "FEED_INTERVAL", "MAX_STALE", "ordered_metrics", "positive_int"]
+__all__ = ["RunFollower", "SettlesOnExit", "FEED_INTERVAL", "MAX_STALE", "ordered_metrics", "positive_int"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
@@ -210,6 +211,23 @@ class RunFollower:
         snap = Snapshot(**fields)
         self._last = snap
         return snap
+
+
+class SettlesOnExit:
+    """``with ActivitySmithCallback(...) as cb: train(..., callbacks=[cb])``: the block's exception
+    (or its quiet end) settles a run the framework left open; nothing is swallowed."""
+
+    _run: RunFollower
+
+    def __enter__(self: _Settles) -> _Settles:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._run.settle(exc)
+
+
+_Settles = TypeVar("_Settles", bound=SettlesOnExit)
 
 
 def _next_due(act: Activity, now: float) -> float:

@@ -16,16 +16,16 @@ from __future__ import annotations
 from typing import Any
 
 try:
-    import keras
+    import keras  # type: ignore[import-untyped]
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("activitysmith_jupyter.integrations.keras needs Keras 3: pip install keras") from exc
 
-from ._callback import RunFollower, ordered_metrics
+from ._callback import RunFollower, SettlesOnExit, ordered_metrics
 
 __all__ = ["ActivitySmithCallback"]
 
 
-class ActivitySmithCallback(keras.callbacks.Callback):  # type: ignore[misc]  # keras ships no types
+class ActivitySmithCallback(SettlesOnExit, keras.callbacks.Callback):  # type: ignore[misc]  # keras: no types
     """Mirror ``model.fit`` to a Live Activity (or the open ``%%activitysmith_progress`` one).
 
     title: the activity's title (default "Training"). Every other keyword goes to `Activity`
@@ -77,13 +77,6 @@ class ActivitySmithCallback(keras.callbacks.Callback):  # type: ignore[misc]  # 
         stopped = bool(getattr(self.model, "stop_training", False)) and not self._run.reached_total()
         self._run.finish("stopped" if stopped else "completed")
 
-    # -- the with-block settles a fit that raised ------------------------------------------------------
-    def __enter__(self) -> ActivitySmithCallback:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        self._run.settle(exc)
-        return False
 
     # -- state -> snapshot -------------------------------------------------------------------------------
     def _fields(self) -> dict[str, Any]:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._callback import RunFollower, ordered_metrics
+from ._callback import RunFollower, SettlesOnExit, ordered_metrics
 
 __all__ = ["ActivitySmithCallback"]
 
 
-class ActivitySmithCallback:
+class ActivitySmithCallback(SettlesOnExit):
     """Mirror ``lightgbm.train`` to a Live Activity (or the open ``%%activitysmith_progress`` one).
 
     title: the activity's title (default "LightGBM training"). Other keywords go to `Activity`
@@ -53,12 +53,7 @@ class ActivitySmithCallback:
         else:
             self._run.tick()
 
-    def __enter__(self) -> ActivitySmithCallback:
-        return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        self._run.settle(exc)
-        return False
 
     def __deepcopy__(self, memo: dict[int, Any]) -> ActivitySmithCallback:
         """A fresh callback with the same options (scikit-learn's ``clone`` deep-copies parameters)."""

@@ -24,14 +24,14 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("activitysmith_jupyter.integrations.optuna needs optuna: pip install optuna") from exc
 
 from ..outcome import format_metrics
-from ._callback import RunFollower, positive_int
+from ._callback import RunFollower, SettlesOnExit, positive_int
 
 __all__ = ["ActivitySmithCallback"]
 
 _COMPLETE, _PRUNED, _FAIL = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL
 
 
-class ActivitySmithCallback:
+class ActivitySmithCallback(SettlesOnExit):
     """Mirror ``study.optimize`` to a Live Activity (or the open ``%%activitysmith_progress`` one).
 
     title: the activity's title (default "Optuna study"). n_trials: trials in all (default: the running
@@ -80,9 +80,6 @@ class ActivitySmithCallback:
                 self._run.begin()
         return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        self._run.settle(exc)
-        return False
 
     def __deepcopy__(self, memo: dict[int, Any]) -> ActivitySmithCallback:
         title, n_trials, options = self._init

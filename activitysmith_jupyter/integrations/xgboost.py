@@ -20,14 +20,14 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("activitysmith_jupyter.integrations.xgboost needs xgboost: pip install xgboost") from exc
 
-from ._callback import RunFollower, ordered_metrics, positive_int
+from ._callback import RunFollower, SettlesOnExit, ordered_metrics, positive_int
 
 __all__ = ["ActivitySmithCallback"]
 
 _TRAIN_FUNCTIONS = ("train", "cv")  # xgboost.training.train / cv hold num_boost_round
 
 
-class ActivitySmithCallback(xgboost.callback.TrainingCallback):  # type: ignore[misc]
+class ActivitySmithCallback(SettlesOnExit, xgboost.callback.TrainingCallback):
     """Mirror ``xgboost.train`` to a Live Activity (or the open ``%%activitysmith_progress`` one).
 
     title: the activity's title (default "XGBoost training"). total: boosting rounds (default: the
@@ -61,12 +61,7 @@ class ActivitySmithCallback(xgboost.callback.TrainingCallback):  # type: ignore[
         self._run.finish("completed" if self._total is None or self._run.reached_total() else "stopped")
         return model
 
-    def __enter__(self) -> ActivitySmithCallback:
-        return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        self._run.settle(exc)
-        return False
 
     def __deepcopy__(self, memo: dict[int, Any]) -> ActivitySmithCallback:
         """A fresh callback with the same options (scikit-learn's ``clone`` deep-copies parameters)."""
