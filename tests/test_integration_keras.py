@@ -212,3 +212,17 @@ def test_a_fit_that_raised_outside_any_block_is_ended_failed_when_the_callback_f
     assert dispatcher.flush(10)
     assert [p["title"].split(" ")[0] for p in pushes(sim)] == ["❌", "✅"]
     assert [a["state"] for a in shown(sim)] == ["ended", "ended"]
+
+
+def test_batch_hooks_stay_off_the_training_thread_as_without_the_callback(model, dispatcher, clock) -> None:
+    import threading
+
+    threads: set[str] = set()
+
+    class Watching(ActivitySmithCallback):
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            threads.add(threading.current_thread().name)
+            super().on_train_batch_end(batch, logs)
+
+    fit(model, Watching("Async", dispatcher=dispatcher, clock=clock))
+    assert threads and threading.current_thread().name not in threads  # Keras's callback thread pool
