@@ -226,3 +226,21 @@ def test_batch_hooks_stay_off_the_training_thread_as_without_the_callback(model,
 
     fit(model, Watching("Async", dispatcher=dispatcher, clock=clock))
     assert threads and threading.current_thread().name not in threads  # Keras's callback thread pool
+
+
+def test_in_an_activitysmith_progress_cell_the_fit_drives_the_cells_activity(model, dispatcher, sim) -> None:
+    with fresh_shell(extension=True) as ip:
+        ip.user_ns.update(model=model, X=X, Y=Y, disp=dispatcher)
+        ip.run_line_magic("config", "ActivitySmithMagics.client = 'disp'")
+        result = ip.run_cell(
+            "%%activitysmith_progress -t Notebook-training\n"
+            "from activitysmith_jupyter.integrations.keras import ActivitySmithCallback\n"
+            "model.fit(X, Y, batch_size=16, epochs=3, validation_split=0.25, verbose=0,\n"
+            "          callbacks=[ActivitySmithCallback()])\n")
+        assert result.success, result.error_in_exec
+    assert dispatcher.flush(10)
+    [a] = shown(sim)  # the cell's activity, no second one
+    assert a["state"] == "ended" and a["content_state"]["percentage"] == 100
+    [push] = pushes(sim)
+    assert push["title"].startswith("✅ Notebook-training finished")
+    assert "9/9" in push["message"] and "loss" in push["message"]  # the fit's steps and metrics

@@ -1,6 +1,7 @@
 """Optuna callback: real ``study.optimize`` with tiny objectives against the simulator."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -150,3 +151,24 @@ def test_a_script_whose_objective_raises_ends_failed_at_exit(server, sim, tmp_pa
     assert the_activity(sim, "Script-study")["state"] == "ended"
     [push] = pushes(sim)
     assert push["title"].startswith("❌ Script study failed") and "KeyError" in push["message"]
+
+
+def test_in_an_activitysmith_progress_cell_show_progress_bar_is_followed_with_no_callback(dispatcher, sim) -> None:
+    from shell_helpers import fresh_shell
+
+    def slow_trial(trial: Any) -> float:
+        time.sleep(0.02)  # the trial's work: long enough for the observer's looks (every 50 ms here)
+        return quadratic(trial)
+
+    with fresh_shell(extension=True) as ip:
+        ip.user_ns.update(optuna=optuna, slow_trial=slow_trial, disp=dispatcher)
+        ip.run_line_magic("config", "ActivitySmithMagics.client = 'disp'")
+        ip.run_line_magic("config", "ActivitySmithMagics.bar_interval = 0.05")
+        result = ip.run_cell(
+            "%%activitysmith_progress -t Tuning-cell\n"
+            "optuna.create_study().optimize(slow_trial, n_trials=25, show_progress_bar=True)\n")
+        assert result.success, result.error_in_exec
+    assert dispatcher.flush(10)
+    [a] = shown(sim)
+    assert a["state"] == "ended" and a["content_state"]["percentage"] == 100
+    assert pushes(sim)[0]["message"] == "25/25"  # Optuna's own tqdm bar, seen by the cell's observer
