@@ -107,12 +107,36 @@ def test_the_with_block_shows_the_study_before_the_first_trial_ends(dispatcher, 
     assert pushes(sim)[0]["title"].startswith("✅ Early show finished")
 
 
-def test_parallel_trials_are_all_counted(dispatcher, sim, clock) -> None:
-    cb = ActivitySmithCallback("Parallel", n_trials=16, dispatcher=dispatcher, clock=clock)
+@pytest.mark.parametrize("given", [16, None], ids=["n_trials-given", "n_trials-read-from-the-call"])
+def test_parallel_trials_are_all_counted(given, dispatcher, sim, clock) -> None:
+    cb = ActivitySmithCallback("Parallel", n_trials=given, dispatcher=dispatcher, clock=clock)
     optuna.create_study().optimize(quadratic, n_trials=16, n_jobs=4, callbacks=[cb])
     assert dispatcher.flush(10)
-    assert cb._run.last_snapshot is not None and cb._run.last_snapshot.n == 16
+    assert cb._run.last_snapshot is not None and (cb._run.last_snapshot.n, cb._run.last_snapshot.total) == (16, 16)
     assert [p["title"][:1] for p in pushes(sim)] == ["✅"]
+
+
+def test_a_study_bounded_by_its_timeout_completes_when_optimize_returns(dispatcher, sim, clock) -> None:
+    with ActivitySmithCallback("Timed", dispatcher=dispatcher, clock=clock) as cb:
+        optuna.create_study().optimize(quadratic, timeout=0.2, callbacks=[cb])  # Optuna's own clock
+        assert dispatcher.flush(10) and pushes(sim) == []  # no callback runs when the timeout ends it
+    assert dispatcher.flush(10)
+    last = cb._run.last_snapshot
+    assert last is not None and last.total is None and last.n is not None and last.n >= 1
+    assert last.subtitle is not None and last.subtitle.startswith(f"trial {int(last.n)} · best ")
+    assert pushes(sim)[0]["title"].startswith("✅ Timed finished")
+
+
+def test_a_copy_is_a_fresh_callback_with_the_same_options(dispatcher, sim, clock) -> None:
+    import copy
+
+    cb = ActivitySmithCallback("Copied", n_trials=3, dispatcher=dispatcher, clock=clock)
+    optuna.create_study().optimize(quadratic, n_trials=3, callbacks=[cb])
+    twin = copy.deepcopy(cb)
+    assert twin is not cb and twin._run is not cb._run and twin._run.last_snapshot is None
+    optuna.create_study().optimize(quadratic, n_trials=3, callbacks=[twin])
+    assert dispatcher.flush(10)
+    assert [p["title"].startswith("✅ Copied finished") for p in pushes(sim)] == [True, True]
 
 
 def test_inside_an_open_activity_the_study_feeds_it_and_leaves_the_end_to_its_owner(dispatcher, sim, clock) -> None:

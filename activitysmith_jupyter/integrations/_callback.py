@@ -98,7 +98,7 @@ class RunFollower:
         self.options = dict(options)
         self._spare: Activity | None = Activity(title, **self.options)  # validates now; nothing is sent
         self._build = build
-        self._unfinished: Outcome = unfinished
+        self.unfinished: Outcome = unfinished  # an adapter may change it per run
         self.clock: Clock = self.options.get("clock") or SYSTEM_CLOCK
         self.activity: Activity | None = None
         self.owned = False
@@ -182,7 +182,7 @@ class RunFollower:
     def outcome_without_end(self, exc: BaseException | None) -> Outcome:
         if exc is not None:
             return outcome_for(exc)
-        return "completed" if self.reached_total() else self._unfinished
+        return "completed" if self.reached_total() else self.unfinished
 
     def reached_total(self) -> bool:
         try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from types import FrameType
 from typing import Any
 
 try:
@@ -54,9 +55,9 @@ class ActivitySmithCallback(SettlesOnExit):
             if opening:
                 if getattr(study, "_stop_flag", False):
                     return  # a straggler of an optimize() that already stopped (n_jobs > 1)
-                self._reset(self._given_total or _n_trials_of_running_optimize())
-            elif self._total is None and self._done == 0:  # opened by the with-block without n_trials
-                self._total = _n_trials_of_running_optimize()
+                self._reset(self._given_total)
+            if self._done == 0:
+                self._follow_call(study)
             self._study = study
             self._done += 1
             if trial.state == _PRUNED:
@@ -80,7 +81,6 @@ class ActivitySmithCallback(SettlesOnExit):
                 self._run.begin()
         return self
 
-
     def __deepcopy__(self, memo: dict[int, Any]) -> ActivitySmithCallback:
         title, n_trials, options = self._init
         return type(self)(title, n_trials=n_trials, **options)
@@ -88,6 +88,16 @@ class ActivitySmithCallback(SettlesOnExit):
     def _reset(self, total: int | None) -> None:
         self._total, self._study = total, None
         self._done = self._pruned = self._failed = 0
+        self._run.unfinished = "stopped"
+
+    def _follow_call(self, study: Any) -> None:
+        """The total from the running ``optimize`` call; a study bounded by its ``timeout`` alone
+        completes when it returns (no callback runs then: the run is settled as "completed")."""
+        n_trials, timeout = _running_optimize(study)
+        if self._total is None:
+            self._total = n_trials
+        if self._total is None and timeout is not None:
+            self._run.unfinished = "completed"
 
     def _fields(self) -> dict[str, Any]:
         done, total = self._done, self._total
@@ -114,14 +124,20 @@ def _best_value(study: Any) -> float | None:
         return None
 
 
-def _n_trials_of_running_optimize() -> int | None:
-    """``n_trials`` of the ``study.optimize`` call on this thread's stack (with ``n_jobs=1``)."""
-    frame = sys._getframe(1)
-    for _ in range(8):
-        frame = frame.f_back  # type: ignore[assignment]
-        if frame is None:
-            return None
-        if frame.f_code.co_name == "_optimize" and frame.f_globals.get("__name__") == "optuna.study._optimize":
-            value = frame.f_locals.get("n_trials")
-            return value if isinstance(value, int) and value > 0 else None
-    return None
+def _running_optimize(study: Any) -> tuple[int | None, float | None]:
+    """``(n_trials, timeout)`` of the ``study.optimize`` call running `study`: on this thread's stack
+    (``n_jobs=1``), else on another thread's (``n_jobs > 1`` runs trials on worker threads)."""
+    here = sys._getframe(1)
+    for top in (here, *(f for f in sys._current_frames().values() if f is not here)):
+        frame: FrameType | None = top
+        for _ in range(40):
+            if frame is None:
+                break
+            if frame.f_code.co_name == "_optimize" and frame.f_globals.get("__name__") == "optuna.study._optimize":
+                local = frame.f_locals
+                if study is None or local.get("study") is study:
+                    n, timeout = local.get("n_trials"), local.get("timeout")
+                    return (n if isinstance(n, int) and n > 0 else None,
+                            float(timeout) if isinstance(timeout, (int, float)) else None)
+            frame = frame.f_back
+    return None, None
