@@ -244,3 +244,13 @@ def test_in_an_activitysmith_progress_cell_the_fit_drives_the_cells_activity(mod
     [push] = pushes(sim)
     assert push["title"].startswith("✅ Notebook-training finished")
     assert "9/9" in push["message"] and "loss" in push["message"]  # the fit's steps and metrics
+
+
+def test_a_stats_activity_shows_the_metrics_as_a_grid(model, dispatcher, sim, clock) -> None:
+    fit(model, ActivitySmithCallback("Stats fit", type="stats", dispatcher=dispatcher, clock=clock))
+    assert dispatcher.flush(10)
+    cs = the_activity(sim, "Stats-fit")["content_state"]
+    assert cs["type"] == "stats"
+    labels = [m["label"] for m in cs["metrics"]]
+    assert labels[:2] == ["loss", "accuracy"] and "val_loss" in labels
+    assert all(len(str(m["value"]).replace(".", "").lstrip("0")) <= 3 for m in cs["metrics"])

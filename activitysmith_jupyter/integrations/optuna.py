@@ -2,15 +2,16 @@
 
 Optuna calls ``cb(study, frozen_trial)`` after each trial; there is no global callback registry, so the
 one line to add is the callback. The subtitle reads ``trial 37/100 · best 0.913`` (plus the pruned and
-failed counts when there are any); the total is ``n_trials=`` of the callback, else of the running
-``study.optimize`` call (read from it when ``n_jobs=1``), else unknown (a ``timeout``-only study).
+failed counts when there are any); the total is ``n_trials=`` of the callback, else that of the running
+``study.optimize`` call (found on the calling thread's stack, or the main thread's with ``n_jobs > 1``).
 
 Outcomes of an owned activity: the last of ``n_trials`` -> "completed"; ``study.stop()`` (from the
 objective or an earlier callback, e.g. ``MaxTrialsCallback``) -> "stopped". Optuna calls no callback
 when the objective raises an exception it does not ``catch``, nor when a ``timeout`` ends the study:
 the ``with ActivitySmithCallback() as cb:`` block (which also starts the activity before the first
-trial), the IPython cell's end, the callback's next study or the interpreter's exit settle the run,
-"failed" with the exception when one is known, else "stopped".
+trial), the IPython cell's end, the callback's next study or the interpreter's exit settle the run:
+"failed" with the exception when one is known, else "completed" for a study bounded by its timeout
+alone, "stopped" otherwise.
 """
 from __future__ import annotations
 
