@@ -180,8 +180,26 @@ class RankRole:
         label = self.info.label
         return f"{label} failed: {error}" if label else error
 
+    def pushes(self, outcome: str) -> bool:
+        """Whether this rank sends a closing push for `outcome` (notify policy aside): a mirroring rank
+        always, a silent one only when it failed (the job's end is rank 0's to tell)."""
+        return self.mirrors or outcome == "failed"
 
-def rank_role(all_ranks: bool | None = None, environ: Mapping[str, str] | None = None) -> RankRole:
-    """The role of this process: `all_ranks` (an Activity option) wins over ``ACTIVITYSMITH_ALL_RANKS``."""
+    def silent_texts(self, title: str, message: str | None) -> tuple[str, str]:
+        """A silent rank's failure push, naming the rank: ``❌ Training failed after 12s (rank 3)`` /
+        ``rank 3 failed: RuntimeError: CUDA out of memory``."""
+        return f"{title} ({self.info.label or 'a rank'})", self.failure_text(message or "error")
+
+
+def rank_role(all_ranks: bool | None = None, environ: Mapping[str, str] | None = None, *,
+              rank: int | None = None) -> RankRole:
+    """The role of this process: `all_ranks` (an Activity option) wins over ``ACTIVITYSMITH_ALL_RANKS``;
+    `rank`, when a framework knows it (Lightning's ``trainer.global_rank``), wins over the environment."""
     chosen = all_ranks_from_env(environ) if all_ranks is None else bool(all_ranks)
-    return RankRole(info=detect_rank(environ), all_ranks=chosen)
+    if rank is None:
+        return RankRole(info=detect_rank(environ), all_ranks=chosen)
+    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0:
+        raise ValueError(f"rank={rank!r}: a whole number >= 0 (the global rank), or None to read the environment")
+    found = detect_rank(environ)
+    return RankRole(info=RankInfo(rank=rank, world_size=found.world_size, source="rank=", local_rank=found.local_rank),
+                    all_ranks=chosen)

@@ -50,7 +50,7 @@ def test_it_is_a_real_trainer_callback() -> None:
 def test_a_full_run_fills_the_bar_and_closes_with_the_loss(dispatcher, sim, clock, tmp_path) -> None:
     cb = callback(dispatcher, clock)
     train_like_the_trainer(handler_for(cb), arguments(tmp_path), epochs=2, steps_per_epoch=5,
-                           loss=losses([0.9, 0.5, 0.2309999, 0.2309999]))
+                           loss=losses([0.2309999]))
     dispatcher.flush(timeout=5)
     assert cb.run.activity is not None and cb.run.activity.outcome == "completed"
     [end] = stream_ends(sim, "hf-run")

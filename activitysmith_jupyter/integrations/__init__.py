@@ -14,6 +14,9 @@ __all__ = ["INTEGRATIONS", "load"]
 # library import name -> our module for it
 INTEGRATIONS: dict[str, str] = {
     "tqdm": "activitysmith_jupyter.integrations.tqdm",
+    "transformers": "activitysmith_jupyter.integrations.transformers",
+    "lightning": "activitysmith_jupyter.integrations.lightning",
+    "pytorch_lightning": "activitysmith_jupyter.integrations.lightning",
 }
 
 
