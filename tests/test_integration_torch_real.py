@@ -162,3 +162,37 @@ def test_a_real_lightning_fit_that_raises_fails(dispatcher, sim, clock) -> None:
     dispatcher.flush(timeout=10)
     assert cb.run.activity is not None and cb.run.activity.outcome == "failed"
     assert "RuntimeError: CUDA out of memory" in pushes(sim)[0]["message"]
+
+
+def test_the_observer_follows_a_real_lightning_progress_bar(dispatcher, sim, clock) -> None:
+    L = pytest.importorskip("lightning.pytorch")
+    from activitysmith_jupyter.activity import Activity
+    from activitysmith_jupyter.integrations.tqdm import BarSource
+
+    act = Activity("PL bars", key="pl-bars", dispatcher=dispatcher, clock=clock).start()
+    source = BarSource()
+    act.attach(source)
+    subtitles: list[str] = []
+
+    class Look(L.Callback):  # type: ignore[misc,name-defined]  # one observer look per batch (no sleeping)
+        def _look(self) -> None:
+            assert source.observer is not None
+            source.observer.poll()
+            dispatcher.flush(timeout=10)
+            subtitles.append(puts(sim, "pl-bars")[-1]["content_state"].get("subtitle", ""))
+
+        def on_train_batch_end(self, *_: Any) -> None:
+            self._look()
+
+        def on_validation_batch_end(self, *_: Any) -> None:
+            self._look()
+
+    # Lightning 2.6 defaults to RichProgressBar when rich is installed: ask for its tqdm bar
+    trainer = L.Trainer(max_epochs=3, callbacks=[L.callbacks.TQDMProgressBar(), Look()], logger=False,
+                        enable_checkpointing=False, enable_model_summary=False, accelerator="cpu")
+    trainer.fit(_lightning_module(), *_loaders())
+    act.end("completed")
+    dispatcher.flush(timeout=10)
+    assert not [s for s in subtitles if "Sanity" in s or "Validation" in s]
+    assert {s.split(":")[0] for s in subtitles if s.startswith("Epoch")} == {"Epoch 0", "Epoch 1", "Epoch 2"}
+    assert ends(sim, "pl-bars")[-1]["content_state"]["percentage"] == 100
