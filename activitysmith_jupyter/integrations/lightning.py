@@ -52,7 +52,7 @@ def _limit(value: Any) -> float | None:
     return number
 
 
-class ActivitySmithCallback(_Base):  # type: ignore[misc,valid-type]
+class ActivitySmithCallback(_Base):
     """Mirror a Lightning fit: steps, the epoch, ``callback_metrics`` and the outcome.
 
     Arguments are those of `Activity` (used only when no cell or script activity is running):

@@ -51,7 +51,7 @@ def _ordered(values: Mapping[str, float | int]) -> dict[str, float | int]:
     return {k: values[k] for k in sorted(values, key=rank)}
 
 
-class ActivitySmithCallback(TrainerCallback):  # type: ignore[misc]  # transformers ships no type hints
+class ActivitySmithCallback(TrainerCallback):
     """Mirror a Trainer run: steps of ``max_steps``, the epoch, logged metrics and the outcome.
 
     Arguments are those of `Activity` (used only when no cell or script activity is running):
