@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from . import content as _content
 from .clock import SYSTEM_CLOCK, Clock
 from .failure import format_failure
-from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, outcome_for
+from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, metric_list, outcome_for
 from .ranks import rank_role
 from .wording import elapsed_bucket, elapsed_text, format_duration, truncate
 
@@ -303,7 +303,7 @@ class Activity:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool:
+                 tb: TracebackType | None) -> Literal[False]:
         self.end(outcome_for(exc), error=exc)
         return False
 
@@ -388,7 +388,7 @@ class Activity:
             self._metrics.update(values)
             if self.type != "stats" or self.started_at is None:
                 return
-            self._content = {**self._content, "metrics": _content.metric_list(self._metrics)}
+            self._content = {**self._content, "metrics": metric_list(self._metrics)}
             self._send_update()
 
     def tick(self) -> None:

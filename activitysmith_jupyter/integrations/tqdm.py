@@ -51,7 +51,7 @@ def _live_bars() -> list[Any]:
     disabled bars and Lightning's sanity-check bar."""
     for _ in range(5):
         try:
-            return [b for b in list(std_tqdm._instances) if _followed(b)]
+            return [b for b in list(getattr(std_tqdm, "_instances", ())) if _followed(b)]
         except RuntimeError:  # the set changed while copying: try again
             continue
     return []
