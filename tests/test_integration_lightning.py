@@ -38,6 +38,9 @@ def test_a_full_fit_counts_steps_over_all_epochs_and_closes_with_the_metrics(dis
     percentages: list[float] = []
 
     class Spy:  # after ours, like a second callback: what the phone shows after each batch
+        def on_train_batch_start(self, trainer: Any, *_: Any) -> None:
+            clock.advance(11)  # the batch takes 11 s: a snapshot is due at its end (at most 10 s stale)
+
         def on_train_batch_end(self, trainer: Any, *_: Any) -> None:
             dispatcher.flush(timeout=5)
             percentages.append(requests_for(sim, "PUT", "pl-run")[-1]["content_state"]["percentage"])
@@ -45,7 +48,7 @@ def test_a_full_fit_counts_steps_over_all_epochs_and_closes_with_the_metrics(dis
     fit_like_lightning([cb, Spy()], FakeTrainer(max_epochs=2, batches=4), loss=lambda step: 0.2309999)
     dispatcher.flush(timeout=5)
     assert percentages == [12.5, 25, 37.5, 50, 62.5, 75, 87.5, 100]  # one bar for the whole fit
-    assert cb.run.activity is not None and cb.run.activity.outcome == "completed"
+    assert cb.activity is not None and cb.activity.outcome == "completed"
     [push] = pushes(sim)
     assert push["title"].startswith("✅ Lightning fit finished in")
     assert "train_loss 0.231" in (push.get("message") or "")
@@ -59,6 +62,7 @@ def test_the_subtitle_names_the_epoch(dispatcher, sim, clock) -> None:
     class Spy:
         def on_train_epoch_end(self, trainer: Any, *_: Any) -> None:
             dispatcher.flush(timeout=5)
+            clock.advance(11)
             subtitles.append(requests_for(sim, "PUT", "pl-run")[-1]["content_state"]["subtitle"])
 
     fit_like_lightning([cb, Spy()], FakeTrainer(max_epochs=3, batches=2))
@@ -70,7 +74,7 @@ def test_early_stopping_ends_stopped(dispatcher, sim, clock) -> None:
     cb = callback(dispatcher, clock)
     fit_like_lightning([cb], FakeTrainer(max_epochs=10, batches=2), stop_after_epoch=1)
     dispatcher.flush(timeout=5)
-    assert cb.run.activity is not None and cb.run.activity.outcome == "stopped"
+    assert cb.activity is not None and cb.activity.outcome == "stopped"
     [push] = pushes(sim)
     assert push["title"].startswith("⏹️ Lightning fit stopped after")
 
@@ -79,7 +83,7 @@ def test_should_stop_on_the_last_epoch_is_still_completed(dispatcher, sim, clock
     cb = callback(dispatcher, clock)
     fit_like_lightning([cb], FakeTrainer(max_epochs=2, batches=2), stop_after_epoch=1)
     dispatcher.flush(timeout=5)
-    assert cb.run.activity is not None and cb.run.activity.outcome == "completed"
+    assert cb.activity is not None and cb.activity.outcome == "completed"
 
 
 @pytest.mark.parametrize(("error", "outcome", "escapes"), [
@@ -91,7 +95,7 @@ def test_on_exception_ends_the_activity(dispatcher, sim, clock, error, outcome, 
     with pytest.raises(escapes):
         fit_like_lightning([cb], FakeTrainer(max_epochs=2, batches=4), fail_at_step=6, fail_with=error)
     dispatcher.flush(timeout=5)
-    assert cb.run.activity is not None and cb.run.activity.outcome == outcome
+    assert cb.activity is not None and cb.activity.outcome == outcome
     [end] = requests_for(sim, "DELETE", "pl-run")
     assert end["content_state"]["percentage"] == 62.5  # 5 of 8 steps
     [push] = pushes(sim)

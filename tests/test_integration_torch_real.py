@@ -60,7 +60,7 @@ def test_a_real_trainer_run_completes(dispatcher, sim, clock, tmp_path) -> None:
     trainer = Trainer(model=_Regression(), args=args, train_dataset=_rows(16), eval_dataset=_rows(8), callbacks=[cb])
     trainer.train()
     dispatcher.flush(timeout=10)
-    assert cb.run.activity is not None and cb.run.activity.outcome == "completed"
+    assert cb.activity is not None and cb.activity.outcome == "completed"
     [end] = ends(sim, "hf-real")
     assert end["content_state"]["percentage"] == 100
     [push] = pushes(sim)
@@ -87,7 +87,7 @@ def test_a_real_trainer_with_early_stopping_ends_stopped(dispatcher, sim, clock,
     trainer.train()
     dispatcher.flush(timeout=10)
     assert trainer.state.global_step < trainer.state.max_steps
-    assert cb.run.activity is not None and cb.run.activity.outcome == "stopped"
+    assert cb.activity is not None and cb.activity.outcome == "stopped"
     assert pushes(sim)[0]["title"].startswith("⏹️ HF stop stopped after")
 
 
@@ -139,7 +139,7 @@ def test_a_real_lightning_fit(dispatcher, sim, clock, early_stop, outcome) -> No
                         enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")
     trainer.fit(_lightning_module(), *_loaders())
     dispatcher.flush(timeout=10)
-    assert cb.run.activity is not None and cb.run.activity.outcome == outcome
+    assert cb.activity is not None and cb.activity.outcome == outcome
     [push] = pushes(sim)
     assert "val_loss" in (push.get("message") or "")
     assert len(ends(sim, "pl-real")) == 1
@@ -160,7 +160,7 @@ def test_a_real_lightning_fit_that_raises_fails(dispatcher, sim, clock) -> None:
     with pytest.raises(RuntimeError, match="CUDA out of memory"):
         trainer.fit(_lightning_module(), *_loaders())
     dispatcher.flush(timeout=10)
-    assert cb.run.activity is not None and cb.run.activity.outcome == "failed"
+    assert cb.activity is not None and cb.activity.outcome == "failed"
     assert "RuntimeError: CUDA out of memory" in pushes(sim)[0]["message"]
 
 

@@ -52,7 +52,7 @@ def test_a_full_run_fills_the_bar_and_closes_with_the_loss(dispatcher, sim, cloc
     train_like_the_trainer(handler_for(cb), arguments(tmp_path), epochs=2, steps_per_epoch=5,
                            loss=losses([0.2309999]))
     dispatcher.flush(timeout=5)
-    assert cb.run.activity is not None and cb.run.activity.outcome == "completed"
+    assert cb.activity is not None and cb.activity.outcome == "completed"
     [end] = stream_ends(sim, "hf-run")
     final = end["content_state"]
     assert final["percentage"] == 100
@@ -65,14 +65,15 @@ def test_progress_counts_steps_of_max_steps_and_names_the_epoch(dispatcher, sim,
     cb = callback(dispatcher, clock)
     seen: list[tuple[float, str]] = []
 
-    class Spy(TrainerCallback):  # runs after ours: what the phone would get at each step, flushed at once
+    class Spy(TrainerCallback):  # after ours: what the phone shows after each step, then 11 s pass
         def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
             dispatcher.flush(timeout=5)
+            clock.advance(11)  # a snapshot is due again (at most 10 s stale): one per step here
             cs = stream_puts(sim, "hf-run")[-1]["content_state"]
             seen.append((cs.get("percentage"), cs.get("subtitle", "")))
 
-    train_like_the_trainer(handler_for(cb, Spy()), arguments(tmp_path), epochs=2, steps_per_epoch=4)
-    assert [p for p, _ in seen] == [12.5, 25, 37.5, 50, 62.5, 75, 87.5, 100]
+    train_like_the_trainer(handler_for(Spy(), cb), arguments(tmp_path), epochs=2, steps_per_epoch=4)
+    assert [p for p, _ in seen] == [0, 12.5, 25, 37.5, 50, 62.5, 75, 87.5]  # the Spy looks before ours
     assert "epoch 1/2" in seen[0][1] and "epoch 2/2" in seen[-1][1]
 
 
@@ -84,7 +85,7 @@ def test_early_stopping_ends_the_activity_stopped(dispatcher, sim, clock, tmp_pa
         eval_loss=lambda epoch: 0.5 + 0.1 * epoch)  # worse every epoch: stops after the second evaluation
     dispatcher.flush(timeout=5)
     assert (state.global_step, control.should_training_stop) == (6, True)
-    assert cb.run.activity is not None and cb.run.activity.outcome == "stopped"
+    assert cb.activity is not None and cb.activity.outcome == "stopped"
     [push] = pushes(sim)
     assert push["title"].startswith("⏹️ Fine-tune stopped after")
     assert len(stream_ends(sim, "hf-run")) == 1
@@ -105,7 +106,7 @@ def test_a_process_other_than_world_zero_sends_nothing(dispatcher, sim, clock, t
     cb = callback(dispatcher, clock)
     train_like_the_trainer(handler_for(cb), arguments(tmp_path), epochs=1, steps_per_epoch=3, world_zero=False)
     dispatcher.flush(timeout=5)
-    assert cb.run.activity is None
+    assert cb.activity is None
     assert sim.requests == []
 
 
@@ -159,11 +160,11 @@ def test_an_exception_in_an_ipython_cell_ends_the_callbacks_own_activity_failed(
         result = ip.run_cell("train(handler_for(cb), args, epochs=1, steps_per_epoch=4, fail_at_step=3)")
         assert isinstance(result.error_in_exec, RuntimeError)
         dispatcher.flush(timeout=5)
-        assert cb.run.activity is not None and cb.run.activity.outcome == "failed"
+        assert cb.activity is not None and cb.activity.outcome == "failed"
         [push] = pushes(sim)
         assert "RuntimeError: CUDA out of memory" in push["message"]
         # the next cell trains again with the same callback: a new activity, ended normally
         ip.run_cell("train(handler_for(cb), args, epochs=1, steps_per_epoch=2)")
         dispatcher.flush(timeout=5)
-        assert cb.run.activity.outcome == "completed"
+        assert cb.activity.outcome == "completed"
         assert len(stream_ends(sim, "hf-run")) == 2

@@ -6,8 +6,8 @@
 Progress is ``trainer.global_step`` of ``trainer.estimated_stepping_batches`` (optimizer steps over the
 whole fit, so the bar does not restart every epoch), the subtitle names the epoch
 ("epoch 3/10"), ``trainer.callback_metrics`` (what ``self.log(...)`` logged, ``val_loss`` included)
-rides on the next paced update. Only the global rank 0 reports progress; a failing rank of a
-callback's own activity pushes "rank N failed: …".
+rides on the next paced update. Only the global rank 0 reports progress; another rank that fails
+(outside a cell's or script's activity) pushes "rank N failed: …".
 
 The outcome: ``on_train_end`` is "completed", or "stopped" when ``trainer.should_stop`` ended the fit
 before ``max_epochs`` / ``max_steps`` (EarlyStopping); ``on_exception`` is "failed", or "interrupted"
@@ -19,11 +19,12 @@ and signatures, so it can still be driven (and is tested that way where torch is
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from ..outcome import Snapshot, outcome_for
-from ._training import TrainingRun, numeric_metrics
+from ..activity import Activity, current_activity
+from ..outcome import outcome_for
+from ._callback import RunFollower, SettlesOnExit, ordered_metrics
 
 __all__ = ["ActivitySmithCallback", "LIGHTNING_BASE"]
 
@@ -41,6 +42,85 @@ else:
 LIGHTNING_BASE: type = _Base  # the class ActivitySmithCallback extends (object without Lightning)
 
 
+class ActivitySmithCallback(SettlesOnExit, _Base):
+    """Mirror a Lightning fit to a Live Activity (or the open ``%%activitysmith_progress`` one).
+
+    title: the activity's title (default "Training"). Every other keyword goes to `Activity`
+    (``key``, ``type`` — "progress" or "stats" for a metrics grid —, ``notify``, ``channels``,
+    ``color``, ``client``, ``policy``, ``clock``...). ``activity``: the run's activity (the last one).
+    """
+
+    def __init__(self, title: str = "Training", **activity_options: Any) -> None:
+        super().__init__()
+        self._trainer: Any = None
+        self._metrics: dict[str, Any] = {}
+        self.activity: Activity | None = None
+        self._run = RunFollower(title, activity_options, build=self._fields, unfinished="failed")
+
+    # -- hooks -----------------------------------------------------------------------------------
+    def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+        if not _is_zero(trainer):
+            return
+        self._trainer, self._metrics = trainer, {}
+        self.activity = self._run.begin()
+
+    def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self._run.clock.monotonic() >= self._run.due:  # the whole hot path: one clock read (due is
+            self._run.feed()                              # inf while no run is followed)
+
+    def on_validation_end(self, trainer: Any, pl_module: Any) -> None:
+        if self._run.following and not getattr(trainer, "sanity_checking", False):
+            self._metrics.update(scalars(getattr(trainer, "callback_metrics", None)))
+
+    def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+        if self._run.following:
+            self._metrics.update(scalars(getattr(trainer, "callback_metrics", None)))
+            self._run.tick()
+
+    def on_train_end(self, trainer: Any, pl_module: Any) -> None:
+        if self._run.following:
+            self._metrics.update(scalars(getattr(trainer, "callback_metrics", None)))
+            self._run.finish("stopped" if _stopped_early(trainer) else "completed")
+
+    def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
+        if self._run.following:
+            self._run.finish(outcome_for(exception), error=exception)
+        elif not _is_zero(trainer) and current_activity() is None:
+            # a rank that mirrors nothing still tells of its failure (ranks.py words it "rank N failed: …")
+            Activity(self._run.title, **{**self._run.options, "rank": _rank(trainer)}).end(
+                outcome_for(exception), error=exception)
+
+    # -- state -> snapshot -------------------------------------------------------------------------
+    def _fields(self) -> dict[str, Any]:
+        trainer = self._trainer
+        if trainer is None:
+            return {}
+        epochs = _limit(getattr(trainer, "max_epochs", None))
+        epoch = int(getattr(trainer, "current_epoch", 0) or 0) + 1
+        desc = f"epoch {min(epoch, int(epochs))}/{int(epochs)}" if epochs else f"epoch {epoch}"
+        return dict(n=float(getattr(trainer, "global_step", 0) or 0),
+                    total=_limit(getattr(trainer, "estimated_stepping_batches", None)), unit="step",
+                    description=desc, metrics=ordered_metrics(self._metrics))
+
+
+def scalars(values: Mapping[str, Any] | None) -> dict[str, float | int]:
+    """The single numbers of ``trainer.callback_metrics`` (0-d tensors via ``float()``); others left out."""
+    out: dict[str, float | int] = {}
+    for name, value in (values or {}).items():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, (int, float)):
+            out[str(name)] = value
+            continue
+        numel = getattr(value, "numel", None)  # a torch tensor: only a single number
+        try:
+            if callable(numel) and numel() == 1:
+                out[str(name)] = float(value)
+        except Exception:  # noqa: BLE001 - a foreign object that only looked like a tensor
+            continue
+    return out
+
+
 def _limit(value: Any) -> float | None:
     """A positive, finite count (Lightning uses -1 / None / inf for "no limit")."""
     try:
@@ -50,64 +130,6 @@ def _limit(value: Any) -> float | None:
     if number <= 0 or number != number or number == float("inf"):
         return None
     return number
-
-
-class ActivitySmithCallback(_Base):
-    """Mirror a Lightning fit: steps, the epoch, ``callback_metrics`` and the outcome.
-
-    Arguments are those of `Activity` (used only when no cell or script activity is running):
-    ``title`` (default "Training"), ``key``, ``type`` ("progress", or "stats" for a metrics grid),
-    ``notify``, ``channels``, ``color``, ``client``, and ``**options`` for the rest.
-    """
-
-    def __init__(self, title: str = "Training", *, key: str | None = None,
-                 type: Literal["progress", "segmented_progress", "stats"] = "progress",
-                 notify: Literal["always", "failure", "never"] = "always", channels: Sequence[str] = (),
-                 color: str | None = "blue", client: Any = None, **options: Any) -> None:
-        super().__init__()
-        self.run = TrainingRun(title, key=key, type=type, notify=notify, channels=channels, color=color,
-                               client=client, **options)
-
-    # -- hooks -----------------------------------------------------------------------------------
-    def on_train_start(self, trainer: Any, pl_module: Any) -> None:
-        self.run.begin(rank=_rank(trainer))
-        if _is_zero(trainer):
-            self._feed(trainer)
-
-    def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
-        if self.run.running and _is_zero(trainer):
-            self._feed(trainer)
-
-    def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
-        if self.run.running and _is_zero(trainer):
-            self.run.metrics(numeric_metrics(getattr(trainer, "callback_metrics", None)))
-            self._feed(trainer)
-
-    def on_validation_end(self, trainer: Any, pl_module: Any) -> None:
-        if self.run.running and _is_zero(trainer) and not getattr(trainer, "sanity_checking", False):
-            self.run.metrics(numeric_metrics(getattr(trainer, "callback_metrics", None)))
-
-    def on_train_end(self, trainer: Any, pl_module: Any) -> None:
-        if not self.run.running:
-            return
-        if _is_zero(trainer):
-            self.run.metrics(numeric_metrics(getattr(trainer, "callback_metrics", None)))
-            self._feed(trainer)
-        self.run.finish("stopped" if _stopped_early(trainer) else "completed")
-
-    def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
-        if not self.run.running:  # failed before on_train_start: still worth a push
-            self.run.begin(rank=_rank(trainer))
-        self.run.finish(outcome_for(exception), error=exception)
-
-    # -- internals ---------------------------------------------------------------------------------
-    def _feed(self, trainer: Any) -> None:
-        epochs = _limit(getattr(trainer, "max_epochs", None))
-        epoch = int(getattr(trainer, "current_epoch", 0) or 0) + 1
-        desc = f"epoch {min(epoch, int(epochs))}/{int(epochs)}" if epochs else f"epoch {epoch}"
-        total = _limit(getattr(trainer, "estimated_stepping_batches", None))
-        self.run.feed(Snapshot(n=int(getattr(trainer, "global_step", 0) or 0), total=total, unit="step",
-                               description=desc))
 
 
 def _rank(trainer: Any) -> int:
