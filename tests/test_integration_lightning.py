@@ -140,3 +140,34 @@ def test_a_non_zero_rank_reports_nothing_but_its_failure(dispatcher, sim, clock)
     assert [r.method for r in sim.requests] == ["POST"]  # one push, no stream
     [push] = pushes(sim)
     assert "rank 3 failed: RuntimeError: CUDA out of memory" in push["message"]
+
+
+def test_the_entry_point_factory_adds_a_callback_only_while_an_activity_is_open(dispatcher, clock) -> None:
+    from activitysmith_jupyter.integrations.lightning import callbacks_factory
+
+    assert callbacks_factory() == []
+    with Activity("Notebook run", key="cell-run", dispatcher=dispatcher, clock=clock):
+        [cb] = callbacks_factory()
+        assert isinstance(cb, ActivitySmithCallback)
+
+
+def test_the_entry_points_callback_feeds_the_open_activity(dispatcher, sim, clock) -> None:
+    from activitysmith_jupyter.integrations.lightning import callbacks_factory
+
+    with Activity("Notebook run", key="cell-run", dispatcher=dispatcher, clock=clock):
+        trainer = FakeTrainer(max_epochs=1, batches=4)
+        fit_like_lightning(callbacks_factory(), trainer)
+        dispatcher.flush(timeout=5)
+        assert requests_for(sim, "PUT", "cell-run")[-1]["content_state"]["percentage"] == 100
+
+
+def test_the_entry_points_callback_steps_aside_for_one_the_user_passed(dispatcher, sim, clock) -> None:
+    from activitysmith_jupyter.integrations.lightning import callbacks_factory
+
+    mine = callback(dispatcher, clock)
+    with Activity("Notebook run", key="cell-run", dispatcher=dispatcher, clock=clock):
+        [added] = callbacks_factory()
+        trainer = FakeTrainer(max_epochs=1, batches=2)
+        trainer.callbacks = [mine, added]  # type: ignore[attr-defined]
+        fit_like_lightning(trainer.callbacks, trainer)  # type: ignore[attr-defined]
+    assert mine.activity is not None and added.activity is None

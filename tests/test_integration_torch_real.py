@@ -196,3 +196,35 @@ def test_the_observer_follows_a_real_lightning_progress_bar(dispatcher, sim, clo
     assert not [s for s in subtitles if "Sanity" in s or "Validation" in s]
     assert {s.split(":")[0] for s in subtitles if s.startswith("Epoch")} == {"Epoch 0", "Epoch 1", "Epoch 2"}
     assert ends(sim, "pl-bars")[-1]["content_state"]["percentage"] == 100
+
+
+def test_lightning_loads_our_callback_through_its_entry_point_inside_an_activity(dispatcher, sim, clock, tmp_path,
+                                                                                 monkeypatch) -> None:
+    """The entry point as Lightning reads it (importlib.metadata), declared by a dist-info on sys.path
+    exactly as pyproject.toml declares it for the installed package."""
+    L = pytest.importorskip("lightning.pytorch")
+    from activitysmith_jupyter.activity import Activity
+    from activitysmith_jupyter.integrations.lightning import ActivitySmithCallback
+
+    dist = tmp_path / "activitysmith_ep_probe-0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: activitysmith-ep-probe\nVersion: 0\n")
+    (dist / "entry_points.txt").write_text(
+        "[lightning.pytorch.callbacks_factory]\n"
+        "activitysmith = activitysmith_jupyter.integrations.lightning:callbacks_factory\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def make() -> Any:
+        return L.Trainer(max_epochs=2, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False, accelerator="cpu")
+
+    assert not any(isinstance(cb, ActivitySmithCallback) for cb in make().callbacks)  # no activity: none added
+    with Activity("Cell", key="pl-cell", dispatcher=dispatcher, clock=clock) as act:
+        trainer = make()
+        assert any(isinstance(cb, ActivitySmithCallback) for cb in trainer.callbacks)
+        trainer.fit(_lightning_module(), *_loaders())
+        dispatcher.flush(timeout=10)
+        assert act.outcome is None  # the block owns the end
+        assert puts(sim, "pl-cell")[-1]["content_state"]["percentage"] == 100
+    dispatcher.flush(timeout=10)
+    assert "val_loss" in (pushes(sim)[0].get("message") or "")

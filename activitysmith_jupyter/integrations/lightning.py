@@ -26,7 +26,7 @@ from ..activity import Activity, current_activity
 from ..outcome import outcome_for
 from ._callback import RunFollower, SettlesOnExit, ordered_metrics
 
-__all__ = ["ActivitySmithCallback", "LIGHTNING_BASE"]
+__all__ = ["ActivitySmithCallback", "LIGHTNING_BASE", "callbacks_factory"]
 
 if TYPE_CHECKING:
     _Base = object
@@ -55,11 +55,12 @@ class ActivitySmithCallback(SettlesOnExit, _Base):
         self._trainer: Any = None
         self._metrics: dict[str, Any] = {}
         self.activity: Activity | None = None
+        self._from_entry_point = False
         self._run = RunFollower(title, activity_options, build=self._fields, unfinished="failed")
 
     # -- hooks -----------------------------------------------------------------------------------
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
-        if not _is_zero(trainer):
+        if not _is_zero(trainer) or self._superseded(trainer):
             return
         self._trainer, self._metrics = trainer, {}
         self.activity = self._run.begin()
@@ -90,6 +91,12 @@ class ActivitySmithCallback(SettlesOnExit, _Base):
             Activity(self._run.title, **{**self._run.options, "rank": _rank(trainer)}).end(
                 outcome_for(exception), error=exception)
 
+    def _superseded(self, trainer: Any) -> bool:
+        """A callback the entry point added steps aside for one the user passed to the Trainer."""
+        return self._from_entry_point and any(
+            isinstance(cb, ActivitySmithCallback) and not cb._from_entry_point
+            for cb in getattr(trainer, "callbacks", ()))
+
     # -- state -> snapshot -------------------------------------------------------------------------
     def _fields(self) -> dict[str, Any]:
         trainer = self._trainer
@@ -101,6 +108,17 @@ class ActivitySmithCallback(SettlesOnExit, _Base):
         return dict(n=float(getattr(trainer, "global_step", 0) or 0),
                     total=_limit(getattr(trainer, "estimated_stepping_batches", None)), unit="step",
                     description=desc, metrics=ordered_metrics(self._metrics))
+
+
+def callbacks_factory() -> list[Any]:
+    """Lightning's ``lightning.pytorch.callbacks_factory`` entry point (this package registers it):
+    every ``Trainer`` made while a ``%%activitysmith_progress`` cell or ``Activity`` block runs gets an
+    `ActivitySmithCallback` feeding that activity, with no code change; none otherwise."""
+    if current_activity() is None:
+        return []
+    cb = ActivitySmithCallback()
+    cb._from_entry_point = True
+    return [cb]
 
 
 def scalars(values: Mapping[str, Any] | None) -> dict[str, float | int]:
