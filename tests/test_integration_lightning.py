@@ -171,3 +171,21 @@ def test_the_entry_points_callback_steps_aside_for_one_the_user_passed(dispatche
         trainer.callbacks = [mine, added]  # type: ignore[attr-defined]
         fit_like_lightning(trainer.callbacks, trainer)  # type: ignore[attr-defined]
     assert mine.activity is not None and added.activity is None
+
+
+def test_the_base_class_is_lightnings_callback_where_lightning_imports_else_object() -> None:
+    import importlib.util
+
+    from activitysmith_jupyter.integrations.lightning import LIGHTNING_BASE
+
+    try:
+        has_lightning = importlib.util.find_spec("lightning") is not None and importlib.util.find_spec("torch") is not None
+    except ValueError:
+        has_lightning = False
+    if has_lightning:
+        assert LIGHTNING_BASE.__module__.startswith(("lightning.pytorch", "pytorch_lightning"))
+    else:
+        assert LIGHTNING_BASE is object
+    assert all(callable(getattr(ActivitySmithCallback, hook)) for hook in (
+        "on_train_start", "on_train_batch_end", "on_validation_end", "on_train_epoch_end", "on_train_end",
+        "on_exception"))
