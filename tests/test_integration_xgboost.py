@@ -129,3 +129,14 @@ def test_a_script_whose_training_raises_ends_failed_at_exit(server, sim, tmp_pat
     assert the_activity(sim, "Script-boost")["state"] == "ended"
     [push] = pushes(sim)
     assert push["title"].startswith("❌ Script boost failed") and "ValueError: NaN in gradients" in push["message"]
+
+
+def test_cv_follows_rounds_and_the_mean_of_each_metric(dispatcher, sim, clock) -> None:
+    cb = ActivitySmithCallback("Boost cv", dispatcher=dispatcher, clock=clock)
+    history = xgb.cv({"max_depth": 2}, TRAIN, num_boost_round=6, nfold=3, callbacks=[cb], as_pandas=False)
+    assert dispatcher.flush(10)
+    last = cb._run.last_snapshot
+    assert last is not None and (last.n, last.total) == (6, 6)
+    assert last.metrics == {"train-rmse": pytest.approx(history["train-rmse-mean"][-1]),
+                            "test-rmse": pytest.approx(history["test-rmse-mean"][-1])}
+    assert pushes(sim)[0]["title"].startswith("✅ Boost cv finished")

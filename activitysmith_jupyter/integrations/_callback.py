@@ -44,7 +44,7 @@ log = logging.getLogger("activitysmith_jupyter")
 FEED_INTERVAL = 1.0  # seconds between two snapshots handed to the activity, at least
 MAX_STALE = 10.0  # ... and at most: what the activity last saw is never older (its owner may end it)
 
-_open_runs: weakref.WeakSet[RunFollower] = weakref.WeakSet()
+_open_runs: set[RunFollower] = set()  # owned runs not ended yet (held until settled, at exit at the latest)
 _open_lock = threading.Lock()
 
 
@@ -92,11 +92,9 @@ class RunFollower:
 
     def __init__(self, title: str, options: Mapping[str, Any], *, build: Callable[[], dict[str, Any]],
                  unfinished: Outcome) -> None:
-        if not isinstance(title, str) or not title.strip():
-            raise ValueError(f"title: must be a non-empty string; got {title!r}")
+        self._spare: Activity | None = Activity(title, **options)  # checks every option now; sends nothing
         self.title = title
         self.options = dict(options)
-        self._spare: Activity | None = Activity(title, **self.options)  # validates now; nothing is sent
         self._build = build
         self.unfinished: Outcome = unfinished  # an adapter may change it per run
         self.clock: Clock = self.options.get("clock") or SYSTEM_CLOCK

@@ -8,8 +8,9 @@ training thread as it does without any callback.
 
 Outcomes of an activity the callback owns: ``on_train_end`` -> "completed", or "stopped" when
 ``model.stop_training`` was set before the last batch (``EarlyStopping``, ``TerminateOnNaN``, your own
-code). Keras calls no hook when ``fit`` raises; the run is then settled as "failed" by the
-``with ActivitySmithCallback() as cb:`` block, the IPython cell's end, or the interpreter's exit.
+code). Keras calls no hook when ``fit`` raises; the run is then settled as "failed" (naming the
+exception when it is known) by the ``with ActivitySmithCallback() as cb:`` block, the IPython cell's
+end, the callback's next ``fit``, or the interpreter's exit.
 """
 from __future__ import annotations
 
