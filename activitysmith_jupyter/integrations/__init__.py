@@ -20,7 +20,6 @@ INTEGRATIONS: dict[str, str] = {
     "optuna": "activitysmith_jupyter.integrations.optuna",
     "transformers": "activitysmith_jupyter.integrations.transformers",
     "lightning": "activitysmith_jupyter.integrations.lightning",
-    "pytorch_lightning": "activitysmith_jupyter.integrations.lightning",
 }
 
 
