@@ -214,17 +214,33 @@ def test_lightning_loads_our_callback_through_its_entry_point_inside_an_activity
         "activitysmith = activitysmith_jupyter.integrations.lightning:callbacks_factory\n")
     monkeypatch.syspath_prepend(str(tmp_path))
 
-    def make() -> Any:
-        return L.Trainer(max_epochs=2, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False, accelerator="cpu")
+    from activitysmith_jupyter.integrations.tqdm import BarSource
+
+    source = BarSource()
+
+    class Look(L.Callback):  # type: ignore[misc,name-defined]  # the cell's bar observer, one look a batch
+        def on_train_batch_end(self, *_: Any) -> None:
+            assert source.observer is not None
+            source.observer.poll()
+            dispatcher.flush(timeout=10)  # what the look fed reaches the phone before our next feed
+            clock.advance(11)
+
+    def make() -> Any:  # with Lightning's tqdm bar: the observer must leave it to our callback
+        return L.Trainer(max_epochs=2, logger=False, enable_checkpointing=False, enable_model_summary=False,
+                         accelerator="cpu", callbacks=[L.callbacks.TQDMProgressBar(), Look()])
 
     assert not any(isinstance(cb, ActivitySmithCallback) for cb in make().callbacks)  # no activity: none added
     with Activity("Cell", key="pl-cell", dispatcher=dispatcher, clock=clock) as act:
+        act.attach(source)
         trainer = make()
         assert any(isinstance(cb, ActivitySmithCallback) for cb in trainer.callbacks)
         trainer.fit(_lightning_module(), *_loaders())
         dispatcher.flush(timeout=10)
         assert act.outcome is None  # the block owns the end
-        assert puts(sim, "pl-cell")[-1]["content_state"]["percentage"] == 100
+        states = [r["content_state"] for r in puts(sim, "pl-cell")]
+        assert states[-1]["percentage"] == 100
+        subtitles = [cs.get("subtitle", "") for cs in states]
+        assert not [s for s in subtitles if s.startswith(("Epoch", "Sanity", "Validation"))], subtitles
+        assert any("epoch 2/2" in s for s in subtitles)
     dispatcher.flush(timeout=10)
     assert "val_loss" in (pushes(sim)[0].get("message") or "")

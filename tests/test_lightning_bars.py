@@ -148,3 +148,21 @@ def test_the_observer_follows_the_train_bar_across_epochs_and_ignores_sanity_and
     assert all("Sanity" not in subtitle and pct in (0, None) for _, pct, subtitle in sanity), sanity
     assert not any("Validation" in subtitle for _, _, subtitle in views)
     assert [r.json for r in sim.requests if r.method == "DELETE"][-1]["content_state"]["percentage"] == 100
+
+
+def test_a_bar_opted_out_is_not_followed(dispatcher, sim, clock) -> None:
+    act = Activity("Opt out", key="opt-out", dispatcher=dispatcher, clock=clock).start()
+    source = BarSource()
+    act.attach(source)
+    hidden = Tqdm(total=10, desc="Framework's own", file=sys.stdout)
+    hidden.activitysmith_follow = False  # what the Lightning callback does to Lightning's bars
+    shown_bar = Tqdm(total=4, desc="Mine", position=1, file=sys.stdout)
+    hidden.update(5)
+    shown_bar.update(1)
+    assert source.observer is not None
+    source.observer.poll()
+    dispatcher.flush(timeout=5)
+    assert shown(sim, "opt-out")["subtitle"].startswith("Mine: 1/4")
+    hidden.close()
+    shown_bar.close()
+    act.end("completed")

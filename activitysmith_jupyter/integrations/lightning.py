@@ -64,6 +64,7 @@ class ActivitySmithCallback(SettlesOnExit, _Base):
             return
         self._trainer, self._metrics = trainer, {}
         self.activity = self._run.begin()
+        _leave_bars_to_us(trainer)
 
     def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self._run.clock.monotonic() >= self._run.due:  # the whole hot path: one clock read (due is
@@ -72,6 +73,10 @@ class ActivitySmithCallback(SettlesOnExit, _Base):
     def on_validation_end(self, trainer: Any, pl_module: Any) -> None:
         if self._run.following and not getattr(trainer, "sanity_checking", False):
             self._metrics.update(scalars(getattr(trainer, "callback_metrics", None)))
+
+    def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
+        if self._run.following:
+            _leave_bars_to_us(trainer)
 
     def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
         if self._run.following:
@@ -102,6 +107,7 @@ class ActivitySmithCallback(SettlesOnExit, _Base):
         trainer = self._trainer
         if trainer is None:
             return {}
+        _leave_bars_to_us(trainer)  # a bar made since (TQDMProgressBar(leave=True) makes one per epoch)
         epochs = _limit(getattr(trainer, "max_epochs", None))
         epoch = int(getattr(trainer, "current_epoch", 0) or 0) + 1
         desc = f"epoch {min(epoch, int(epochs))}/{int(epochs)}" if epochs else f"epoch {epoch}"
@@ -148,6 +154,19 @@ def _limit(value: Any) -> float | None:
     if number <= 0 or number != number or number == float("inf"):
         return None
     return number
+
+
+def _leave_bars_to_us(trainer: Any) -> None:
+    """Keep the tqdm observer off Lightning's own bars while this callback feeds the activity: in a
+    ``%%activitysmith_progress`` cell both would feed it, the bar's per-epoch count against our steps."""
+    progress = getattr(trainer, "progress_bar_callback", None)
+    for name in ("_train_progress_bar", "_val_progress_bar"):
+        bar = getattr(progress, name, None)
+        if bar is not None and getattr(bar, "activitysmith_follow", True):
+            try:
+                bar.activitysmith_follow = False
+            except Exception:  # noqa: BLE001 - a bar class with __slots__: it stays visible, nothing breaks
+                pass
 
 
 def _rank(trainer: Any) -> int:

@@ -41,7 +41,9 @@ _PRELUDE_DESCS = ("Sanity Checking",)
 
 
 def _followed(bar: Any) -> bool:
-    if getattr(bar, "disable", True):
+    """Not disabled, not Lightning's sanity-check bar, and not opted out with ``bar.activitysmith_follow =
+    False`` (what a framework callback does to the framework's own bars while it feeds the activity)."""
+    if getattr(bar, "disable", True) or getattr(bar, "activitysmith_follow", True) is False:
         return False
     return not (getattr(bar, "leave", True) is False and str(getattr(bar, "desc", "")).startswith(_PRELUDE_DESCS))
 
