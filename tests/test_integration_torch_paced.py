@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+pytest.importorskip("transformers")
+
 from _hf_trainer_loop import arguments, handler_for, train_like_the_trainer
 from _lightning_loop import FakeTrainer, fit_like_lightning
 from integration_helpers import assert_paced, dispatcher  # noqa: F401  (the fake-clock dispatcher fixture)
