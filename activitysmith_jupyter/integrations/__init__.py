@@ -18,6 +18,8 @@ INTEGRATIONS: dict[str, str] = {
     "xgboost": "activitysmith_jupyter.integrations.xgboost",
     "lightgbm": "activitysmith_jupyter.integrations.lightgbm",
     "optuna": "activitysmith_jupyter.integrations.optuna",
+    "transformers": "activitysmith_jupyter.integrations.transformers",
+    "lightning": "activitysmith_jupyter.integrations.lightning",
 }
 
 
