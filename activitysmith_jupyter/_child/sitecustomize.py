@@ -1,0 +1,116 @@
+"""Loaded at start-up by Python children of ``activitysmith run`` (this directory is put first on their
+PYTHONPATH). It reports the child's outermost tqdm bar to the parent over an inherited pipe, with no
+change to the child's code, then hands over to any other ``sitecustomize`` on the path.
+
+Standard library only, and Python 3.8 syntax: the child may be any interpreter. Nothing happens unless
+``ACTIVITYSMITH_RUN_REPORT`` names a pipe this process really inherited (``fd:inode``); no API key is
+involved. One daemon thread looks every half second whether tqdm is loaded and what its bars show.
+"""
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False  # no `typing` import at every child's start-up
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Optional
+
+
+def _pipe_from_env() -> Optional[int]:
+    spec = os.environ.get("ACTIVITYSMITH_RUN_REPORT", "")
+    try:
+        fd_text, ino_text = spec.split(":", 1)
+        fd, ino = int(fd_text), int(ino_text)
+        import stat
+
+        st = os.fstat(fd)
+        if stat.S_ISFIFO(st.st_mode) and st.st_ino == ino:
+            return fd
+    except (ValueError, OSError):
+        pass
+    return None  # not under `activitysmith run`, or a grandchild that did not inherit the pipe
+
+
+def _outermost(bars: Iterable[Any]) -> Any:
+    live = [b for b in bars if not getattr(b, "disable", False) and getattr(b, "start_t", None) is not None]
+    if not live:
+        return None
+    return min(live, key=lambda b: (abs(getattr(b, "pos", 0) or 0), b.start_t))
+
+
+def _state(bar: Any) -> dict:  # type: ignore[type-arg]
+    n = getattr(bar, "n", 0) or 0
+    elapsed = max(0.0, bar._time() - bar.start_t) if hasattr(bar, "_time") else None
+    rate = None
+    try:
+        dt = bar._ema_dt()
+        rate = bar._ema_dn() / dt if dt else None
+    except Exception:  # a foreign tqdm class
+        rate = None
+    if not rate and elapsed and n:
+        rate = n / elapsed
+    total = getattr(bar, "total", None)
+    return {
+        "bar": id(bar), "n": n, "total": total if total else None,
+        "desc": str(getattr(bar, "desc", "") or "")[:120], "unit": str(getattr(bar, "unit", "it"))[:20],
+        "rate": rate, "elapsed": elapsed,
+    }
+
+
+def _watch(fd: int, interval: float = 0.5) -> None:
+    import json
+    import sys
+    import time
+
+    pid = os.getpid()
+    last: Any = None
+    while True:
+        time.sleep(interval)
+        std = sys.modules.get("tqdm.std")
+        if std is None:
+            continue
+        try:
+            bar = _outermost(list(getattr(std.tqdm, "_instances", ())))
+            state = _state(bar) if bar is not None else None
+        except Exception:  # a bar changing under us: look again next time
+            continue
+        key = None if state is None else (state["bar"], state["n"], state["total"], state["desc"])
+        if key == last:
+            continue
+        last = key
+        line = json.dumps({"pid": pid, "state": state}, separators=(",", ":")) + "\n"
+        try:
+            os.write(fd, line.encode("utf-8", "replace")[:4000])  # one write < PIPE_BUF: never interleaved
+        except OSError:
+            return  # the parent is gone
+
+
+def _start() -> None:
+    fd = _pipe_from_env()
+    if fd is None:
+        return
+    import threading
+
+    threading.Thread(target=_watch, args=(fd,), name="activitysmith-run-report", daemon=True).start()
+
+
+def _chain() -> None:
+    """Run the next ``sitecustomize`` on the path, which this module shadows."""
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", path)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["sitecustomize"] = module
+    spec.loader.exec_module(module)
+
+
+try:
+    _start()
+except Exception:  # never break the child's start-up
+    pass
+_chain()

@@ -1,0 +1,217 @@
+"""``activitysmith run -- CMD ARGS…``: any command as one Live Activity.
+
+While the command runs the activity shows the elapsed time, or the outermost tqdm bar of a Python
+child (reported over a pipe by ``_child/sitecustomize.py``; see ``childbars.py``). When it exits the
+activity ends with its exit status ("exit 1"), and a failure push carries the last lines of its
+stderr, which still reaches the terminal as it is written. SIGINT, SIGTERM and SIGHUP are forwarded
+to the child; ``activitysmith run`` exits with the child's status (a child killed by a signal: the
+same signal). The API key stays in the environment: never on a command line, never in a file.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any, Literal, TextIO
+
+from .childbars import BarPipe, child_environment
+
+__all__ = ["RunOptions", "StderrTail", "exit_outcome", "default_title", "run_command"]
+
+log = logging.getLogger("activitysmith_jupyter")
+
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+MAX_TITLE = 60
+TAIL_LINES = 6
+TAIL_BYTES = 16384
+_ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
+
+Notify = Literal["always", "failure", "never"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    command: tuple[str, ...]
+    title: str | None = None
+    key: str | None = None
+    notify: Notify = "always"
+    channels: tuple[str, ...] = ()
+
+
+def default_title(command: Sequence[str]) -> str:
+    """``python train.py --epochs 3``: the program's name and its arguments, cut to 60 characters."""
+    words = [os.path.basename(command[0]), *command[1:]] if command else ["command"]
+    text = shlex.join(words)
+    return text if len(text) <= MAX_TITLE else text[: MAX_TITLE - 1].rstrip() + "…"
+
+
+def exit_outcome(returncode: int, *, forwarded: int | None = None) -> tuple[str, str | None]:
+    """(outcome, short reason) of a child that exited with `returncode` (negative: killed by that
+    signal); `forwarded` is the last signal we passed on to it."""
+    if returncode < 0:
+        sig = -returncode
+        name = _signal_name(sig)
+        if sig == signal.SIGINT:
+            return "interrupted", name
+        if sig == signal.SIGKILL:
+            return "killed", name
+        if sig in (signal.SIGTERM, signal.SIGHUP):
+            return "terminated", name
+        return "failed", name
+    if returncode == 0:
+        return "completed", None
+    if forwarded == signal.SIGINT or returncode == 128 + signal.SIGINT:
+        return "interrupted", f"exit {returncode}"
+    if forwarded in (signal.SIGTERM, signal.SIGHUP) or returncode == 128 + signal.SIGTERM:
+        return "terminated", f"exit {returncode}"
+    return "failed", f"exit {returncode}"
+
+
+def _signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"signal {sig}"
+
+
+class StderrTail:
+    """Copies a child's stderr to ours as it arrives and keeps the last lines for the failure push."""
+
+    def __init__(self, source: Any, sink: Any) -> None:
+        self._source = source
+        self._sink = sink
+        self._tail = bytearray()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._pump, name="activitysmith-run-stderr", daemon=True)
+
+    def start(self) -> StderrTail:
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def _pump(self) -> None:
+        fd = self._source.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            try:
+                self._sink.write(chunk)
+                self._sink.flush()
+            except (OSError, ValueError):
+                pass  # our stderr is gone: keep draining so the child never blocks on a full pipe
+            with self._lock:
+                self._tail += chunk
+                del self._tail[:-TAIL_BYTES]
+
+    def lines(self, limit: int = TAIL_LINES) -> list[str]:
+        """The last `limit` lines as a terminal shows them (a ``\\r`` redraw keeps its last state;
+        colour codes dropped)."""
+        with self._lock:
+            raw = bytes(self._tail)
+        shown = []
+        for line in _ANSI.sub(b"", raw).split(b"\n"):
+            parts = [p for p in line.split(b"\r") if p.strip()]
+            if parts:
+                shown.append(parts[-1].decode("utf-8", "replace").rstrip())
+        return shown[-limit:]
+
+
+class _Forwarder:
+    """Our handlers for the forwarded signals while the child runs; restores the old ones after."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], on_signal: Callable[[int], None]) -> None:
+        self._proc = proc
+        self._on_signal = on_signal
+        self._saved: dict[int, Any] = {}
+        self.last: int | None = None
+
+    def __enter__(self) -> _Forwarder:
+        for sig in FORWARDED:
+            try:
+                self._saved[sig] = signal.signal(sig, self._handle)
+            except (ValueError, OSError):  # not the main thread: nothing to forward from
+                pass
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._saved.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.last = signum
+        if signum == signal.SIGINT and _terminal_sent_it_too():
+            return  # Ctrl-C in our terminal reached the child already (same process group)
+        try:
+            self._proc.send_signal(signum)
+        except OSError:
+            pass
+        self._on_signal(signum)
+
+
+def _terminal_sent_it_too() -> bool:
+    """True when we are the foreground process group of a controlling terminal, so a terminal's
+    SIGINT went to the whole group, the child included."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def run_command(options: RunOptions, *, environ: Mapping[str, str] | None = None,
+                stderr: TextIO | None = None, activity_factory: Callable[..., Any] | None = None) -> int:
+    """Run `options.command` as one Live Activity and return its exit status (shell style: 128+N for a
+    child killed by signal N when the caller wants a number; see ``main`` for re-raising)."""
+    from .activity import Activity
+    from .outcome import Snapshot
+
+    title = options.title or default_title(options.command)
+    make = activity_factory or Activity
+    act = make(title, key=options.key, notify=options.notify, channels=options.channels)  # bad input raises here
+    err = stderr or sys.stderr
+    bars = BarPipe(lambda fields: act.feed(Snapshot(**fields)) if fields is not None else None)
+    env = child_environment(environ if environ is not None else os.environ, fd=bars.write_fd)
+    act.start()
+    try:
+        proc = subprocess.Popen(list(options.command), env=env, stderr=subprocess.PIPE, pass_fds=(bars.write_fd,))
+    except OSError as exc:
+        bars.stop()
+        reason = f"cannot run {options.command[0]!r}: {exc.strerror or exc}"
+        print(f"activitysmith run: {reason}", file=err)
+        act.end("failed", error=reason)
+        return 127 if isinstance(exc, FileNotFoundError) else 126
+    bars.close_write_end()
+    bars.start()
+    assert proc.stderr is not None
+    tail = StderrTail(proc.stderr, getattr(err, "buffer", err)).start()
+    with _Forwarder(proc, lambda sig: log.debug("forwarded %s to the child", _signal_name(sig))) as fwd:
+        returncode = proc.wait()
+    tail.join(1.0)  # a daemonized grandchild may hold stderr open: do not wait for it
+    bars.stop()
+    outcome, reason = exit_outcome(returncode, forwarded=fwd.last)
+    error: str | None = None
+    if outcome != "completed":
+        lines = tail.lines()
+        error = reason if not lines else f"{reason}\n" + "\n".join(lines)
+    act.end(outcome, error=error)
+    return returncode
