@@ -6,6 +6,8 @@ them are used (``%load_ext activitysmith_jupyter``, ``Composer``, ``activitysmit
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -40,6 +42,7 @@ _LAZY: dict[str, str] = {
     "dispatcher_for": "dispatch",
     "UpdatePolicy": "policy",
     "current_activity": "activity",
+    "activity": "script",
     "Composer": "widgets",
 }
 
@@ -59,6 +62,20 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
+class _Package(types.ModuleType):
+    """`activitysmith_jupyter.activity` is the public `activity()` (the name issue 12 fixed), though the
+    hub's module has the same name: importing that module must not rebind the package attribute
+    (the module stays reachable as `activitysmith_jupyter.activity` in imports and `sys.modules`)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "activity" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext activitysmith_jupyter`: register the magics (idempotent)."""
     from .magics import load_ipython_extension as load
@@ -75,6 +92,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names, for type checkers and IDEs
     from .activity import current_activity
+    from .script import activity
     from .client import ActivitySmith, AsyncActivitySmith, default_client, set_default_client
     from .dispatch import Dispatcher, dispatcher_for
     from .errors import APIConnectionError, APIError, APITimeoutError, ActivitySmithError, LiveActivityLimitError, PayloadError, RateLimitError
