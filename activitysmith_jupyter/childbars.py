@@ -72,6 +72,11 @@ class BarPipe:
         except OSError:
             pass
 
+    def drain(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for the reports still in the pipe (EOF once the children exited)."""
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
     def stop(self) -> None:
         """Stop reporting. Grandchildren may keep the write end open, so the reader is not waited for;
         the read end stays open (closing it under a blocked read could hand its number to another file)."""

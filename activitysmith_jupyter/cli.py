@@ -79,30 +79,21 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if not command:
         parser.error("run: give the command after --, e.g. `run -- python train.py`")
     from .errors import PayloadError
-    from .runner import RunOptions, run_command
+    from .runner import RunOptions, prepare, run_command
 
     options = RunOptions(command=tuple(command), title=args.title, key=args.key, notify=args.notify,
                          channels=_channels(args.channels))
     try:
-        status = run_command(options)
-    except (PayloadError, ValueError, TypeError) as exc:
+        activity = prepare(options)
+    except (PayloadError, ValueError, TypeError) as exc:  # a bad key, title, channel: nothing was sent
         print(f"{parser.prog} run: {exc}", file=sys.stderr)
         return 2
-    if status < 0:  # the child was killed by a signal: end the same way, after the closing sends
-        _flush()
+    status = run_command(options, activity=activity)
+    if status < 0:  # the child was killed by a signal (our closing sends are flushed): end the same way
         signal.signal(-status, signal.SIG_DFL)
         os.kill(os.getpid(), -status)
         return 128 - status  # a signal whose default is not to terminate
     return status
-
-
-def _flush() -> None:
-    from .dispatch import dispatcher_for
-
-    try:
-        dispatcher_for().flush(5.0)
-    except Exception:  # noqa: BLE001 - exit must go on
-        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

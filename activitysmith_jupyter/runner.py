@@ -25,7 +25,7 @@ from typing import Any, Literal, TextIO
 
 from .childbars import BarPipe, child_environment
 
-__all__ = ["RunOptions", "StderrTail", "exit_outcome", "default_title", "run_command"]
+__all__ = ["RunOptions", "StderrTail", "default_title", "exit_outcome", "prepare", "run_command"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
@@ -33,6 +33,8 @@ FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 MAX_TITLE = 60
 TAIL_LINES = 6
 TAIL_BYTES = 16384
+MAX_MESSAGE = 400
+FLUSH_SECONDS = 5.0
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 
 Notify = Literal["always", "failure", "never"]
@@ -132,12 +134,13 @@ class StderrTail:
 
 
 class _Forwarder:
-    """Our handlers for the forwarded signals while the child runs; restores the old ones after."""
+    """Our handlers for the forwarded signals while the child runs (installed before it starts: a
+    signal that comes first is passed on as soon as it exists); restores the old handlers after."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], on_signal: Callable[[int], None]) -> None:
-        self._proc = proc
-        self._on_signal = on_signal
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
         self._saved: dict[int, Any] = {}
+        self._pending: list[int] = []
         self.last: int | None = None
 
     def __enter__(self) -> _Forwarder:
@@ -152,15 +155,28 @@ class _Forwarder:
         for sig, handler in self._saved.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
+    def started(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        pending, self._pending = self._pending, []
+        for sig in pending:
+            self._send(sig)
+
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.last = signum
         if signum == signal.SIGINT and _terminal_sent_it_too():
             return  # Ctrl-C in our terminal reached the child already (same process group)
+        if self.proc is None:
+            self._pending.append(signum)
+        else:
+            self._send(signum)
+
+    def _send(self, signum: int) -> None:
+        assert self.proc is not None
         try:
-            self._proc.send_signal(signum)
+            self.proc.send_signal(signum)
+            log.debug("forwarded %s to the child", _signal_name(signum))
         except OSError:
             pass
-        self._on_signal(signum)
 
 
 def _terminal_sent_it_too() -> bool:
@@ -178,40 +194,73 @@ def _terminal_sent_it_too() -> bool:
         os.close(fd)
 
 
-def run_command(options: RunOptions, *, environ: Mapping[str, str] | None = None,
-                stderr: TextIO | None = None, activity_factory: Callable[..., Any] | None = None) -> int:
-    """Run `options.command` as one Live Activity and return its exit status (shell style: 128+N for a
-    child killed by signal N when the caller wants a number; see ``main`` for re-raising)."""
+def prepare(options: RunOptions) -> Any:
+    """The activity for `options` (not started). Bad options raise here (ValueError, PayloadError)."""
     from .activity import Activity
-    from .outcome import Snapshot
 
     title = options.title or default_title(options.command)
-    make = activity_factory or Activity
-    act = make(title, key=options.key, notify=options.notify, channels=options.channels)  # bad input raises here
+    # the closing push is ours (it carries the stderr tail): the activity itself sends none
+    return Activity(title, key=options.key, notify="never", channels=options.channels)
+
+
+def run_command(options: RunOptions, *, activity: Any = None, environ: Mapping[str, str] | None = None,
+                stderr: TextIO | None = None) -> int:
+    """Run `options.command` as one Live Activity; return its exit status (negative: killed by that
+    signal, after the closing sends were flushed, so the caller can die the same way)."""
+    from .outcome import Snapshot, final_state
+
+    act = activity if activity is not None else prepare(options)
     err = stderr or sys.stderr
     bars = BarPipe(lambda fields: act.feed(Snapshot(**fields)) if fields is not None else None)
     env = child_environment(environ if environ is not None else os.environ, fd=bars.write_fd)
-    act.start()
-    try:
-        proc = subprocess.Popen(list(options.command), env=env, stderr=subprocess.PIPE, pass_fds=(bars.write_fd,))
-    except OSError as exc:
-        bars.stop()
-        reason = f"cannot run {options.command[0]!r}: {exc.strerror or exc}"
-        print(f"activitysmith run: {reason}", file=err)
-        act.end("failed", error=reason)
-        return 127 if isinstance(exc, FileNotFoundError) else 126
-    bars.close_write_end()
-    bars.start()
-    assert proc.stderr is not None
-    tail = StderrTail(proc.stderr, getattr(err, "buffer", err)).start()
-    with _Forwarder(proc, lambda sig: log.debug("forwarded %s to the child", _signal_name(sig))) as fwd:
+    with _Forwarder() as fwd:
+        act.start()
+        try:
+            proc = subprocess.Popen(list(options.command), env=env, stderr=subprocess.PIPE,
+                                    pass_fds=(bars.write_fd,))
+        except OSError as exc:
+            bars.stop()
+            reason = f"cannot run {options.command[0]!r}: {exc.strerror or exc}"
+            print(f"activitysmith run: {reason}", file=err)
+            _finish(act, options, "failed", reason, reason, final_state)
+            return 127 if isinstance(exc, FileNotFoundError) else 126
+        fwd.started(proc)
+        bars.close_write_end()
+        bars.start()
+        assert proc.stderr is not None
+        tail = StderrTail(proc.stderr, getattr(err, "buffer", err)).start()
         returncode = proc.wait()
-    tail.join(1.0)  # a daemonized grandchild may hold stderr open: do not wait for it
+    tail.join(1.0)  # a daemonized grandchild may hold stderr or the pipe open: do not wait for it
+    bars.drain(0.5)
     bars.stop()
     outcome, reason = exit_outcome(returncode, forwarded=fwd.last)
-    error: str | None = None
+    message = None
     if outcome != "completed":
         lines = tail.lines()
-        error = reason if not lines else f"{reason}\n" + "\n".join(lines)
-    act.end(outcome, error=error)
+        message = "\n".join([reason or outcome, *lines])
+    _finish(act, options, outcome, reason, message, final_state)
+    if returncode < 0:
+        act.dispatcher.flush(FLUSH_SECONDS)  # the caller re-raises the signal: no atexit flush then
     return returncode
+
+
+def _finish(act: Any, options: RunOptions, outcome: Any, reason: str | None, message: str | None,
+            final_state: Callable[..., Any]) -> None:
+    last = act.last_snapshot
+    act.end(outcome, error=reason)
+    from .outcome import FAILURES
+
+    failed = outcome in FAILURES
+    if options.notify == "never" or (options.notify == "failure" and not failed):
+        return
+    final = final_state(outcome, last, title=act.title, duration=act.elapsed, error=reason)
+    push: dict[str, Any] = {"title": final.push_title}
+    text = message if message is not None else final.push_message
+    if text:
+        push["message"] = text[:MAX_MESSAGE]
+    if options.channels:
+        push["channels"] = list(options.channels)
+    try:
+        act.dispatcher.push(push)
+    except Exception as exc:  # noqa: BLE001 - never crash at the end of the user's command
+        log.warning("queueing the closing push failed: %s", exc)

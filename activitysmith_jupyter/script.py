@@ -34,7 +34,7 @@ log = logging.getLogger("activitysmith_jupyter")
 # (module that must already be loaded, our module, factory name): rich and Dask are followed only when
 # the script imported them (importing them here would cost every script their import time)
 _SOURCES: tuple[tuple[str, str, str], ...] = (
-    ("tqdm", "activitysmith_jupyter.integrations.tqdm", "TqdmSource"),
+    ("tqdm", "activitysmith_jupyter.integrations.tqdm", "BarSource"),
     ("rich.progress", "activitysmith_jupyter.integrations.rich", "RichProgressSource"),
     ("dask", "activitysmith_jupyter.integrations.dask", "DaskSource"),
 )

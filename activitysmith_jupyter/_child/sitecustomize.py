@@ -56,41 +56,73 @@ def _state(bar: Any) -> dict:  # type: ignore[type-arg]
     }
 
 
-def _watch(fd: int, interval: float = 0.5) -> None:
-    import json
-    import sys
+class _Reporter:
+    """Looks at tqdm's live bars; writes the outermost one's state when it changed, and its final
+    state once it closed (the bar is held until then, so its last count is readable)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pid = os.getpid()
+        self.tracked: Any = None
+        self.last: Any = None
+        self.broken = False
+
+    def look(self) -> None:
+        import sys
+
+        std = sys.modules.get("tqdm.std")
+        if std is None or self.broken:
+            return
+        try:
+            bars = list(getattr(std.tqdm, "_instances", ()))
+        except RuntimeError:  # the set changed while copying: look again next time
+            return
+        tracked = self.tracked
+        if tracked is not None and all(b is not tracked for b in bars):
+            self.tracked = None
+            self.send(_state(tracked))  # its final count
+        bar = _outermost(bars)
+        if bar is not None:
+            self.tracked = bar
+            self.send(_state(bar))
+        elif tracked is None and self.last is not None:
+            self.send(None)
+
+    def send(self, state: Optional[dict]) -> None:  # type: ignore[type-arg]
+        import json
+
+        key = None if state is None else (state["bar"], state["n"], state["total"], state["desc"])
+        if key == self.last:
+            return
+        self.last = key
+        line = json.dumps({"pid": self.pid, "state": state}, separators=(",", ":")) + "\n"
+        try:
+            os.write(self.fd, line.encode("utf-8", "replace")[:4000])  # one write < PIPE_BUF: never interleaved
+        except OSError:
+            self.broken = True  # the parent is gone
+
+
+def _watch(reporter: _Reporter, interval: float = 0.5) -> None:
     import time
 
-    pid = os.getpid()
-    last: Any = None
-    while True:
+    while not reporter.broken:
         time.sleep(interval)
-        std = sys.modules.get("tqdm.std")
-        if std is None:
-            continue
         try:
-            bar = _outermost(list(getattr(std.tqdm, "_instances", ())))
-            state = _state(bar) if bar is not None else None
+            reporter.look()
         except Exception:  # a bar changing under us: look again next time
-            continue
-        key = None if state is None else (state["bar"], state["n"], state["total"], state["desc"])
-        if key == last:
-            continue
-        last = key
-        line = json.dumps({"pid": pid, "state": state}, separators=(",", ":")) + "\n"
-        try:
-            os.write(fd, line.encode("utf-8", "replace")[:4000])  # one write < PIPE_BUF: never interleaved
-        except OSError:
-            return  # the parent is gone
+            pass
 
 
 def _start() -> None:
     fd = _pipe_from_env()
     if fd is None:
         return
+    import atexit
     import threading
 
-    threading.Thread(target=_watch, args=(fd,), name="activitysmith-run-report", daemon=True).start()
+    reporter = _Reporter(fd)
+    atexit.register(reporter.look)  # a bar that closed just before the exit still reports its end
+    threading.Thread(target=_watch, args=(reporter,), name="activitysmith-run-report", daemon=True).start()
 
 
 def _chain() -> None:
