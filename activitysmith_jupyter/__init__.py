@@ -41,6 +41,7 @@ _LAZY: dict[str, str] = {
     "Dispatcher": "dispatch",
     "dispatcher_for": "dispatch",
     "UpdatePolicy": "policy",
+    "Activity": "activity",
     "current_activity": "activity",
     "activity": "script",
     "Composer": "widgets",
@@ -91,7 +92,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names, for type checkers and IDEs
-    from .activity import current_activity
+    from .activity import Activity, current_activity
     from .script import activity
     from .client import ActivitySmith, AsyncActivitySmith, default_client, set_default_client
     from .dispatch import Dispatcher, dispatcher_for

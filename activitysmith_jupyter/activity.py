@@ -1,197 +1,79 @@
-"""One notebook cell as one Live Activity: start, progress, and a guaranteed final state.
+"""The hub: one :class:`Activity` owns a Live Activity's lifecycle for every front end.
 
-No IPython here (the magics glue lives in ``magics.py``). A :class:`CellActivity` turns what happens
-in a cell into stream requests and hands them to the dispatcher, which sends them from its own
-thread; nothing in this module blocks the cell on the network.
+The tqdm drop-in, the cell magic, ``with Activity(...)`` in a script and the framework callbacks all
+create an Activity, feed it :class:`~activitysmith_jupyter.outcome.Snapshot` s (from a
+:class:`ProgressSource`, or by hand with ``update``/``step``/``metrics``) and end it with one
+:data:`~activitysmith_jupyter.outcome.Outcome`. Nothing here blocks on the network: every state is
+handed to the dispatcher, which sends it from its own thread (paced by its ``UpdatePolicy``; a waiting
+update is replaced by a newer one). No IPython, no tqdm: the sources that meet a library live in
+``activitysmith_jupyter.integrations``.
 
-What drives the activity while the cell runs, first match wins:
-
-1. the outermost live tqdm bar (``activitysmith_jupyter.tqdm.observe_bars``), when mirroring is on;
-2. the handle: ``current_activity().step("label")`` / ``.update(percentage=..., subtitle=...)``;
-3. otherwise elapsed time, in the subtitle ("Running · 6m elapsed"), refreshed on a coarse schedule
-   (every 2 min for 10 min, every 5 min to 1 h, then every 15 min) so a long cell with no bar costs
-   a handful of updates per hour and stays well inside iOS's update budget. One activity type for
-   the whole run (``progress`` or ``segmented_progress``) means a bar that appears late never rotates
-   the activity.
+With no source and no handle calls, the subtitle shows the elapsed time ("Running · 6m elapsed"),
+refreshed on a coarse schedule (every 2 min for 10 min, every 5 min to 1 h, then every 15 min) by one
+process-wide ticker thread, so a long run costs a handful of updates per hour.
 """
 from __future__ import annotations
 
 import logging
-import math
-import os
-import site
-import sysconfig
 import threading
-import traceback
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from . import content as _content
+from . import lifecycle as _lifecycle
 from .clock import SYSTEM_CLOCK, Clock
+from .failure import format_failure
+from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, outcome_for
+from .wording import elapsed_bucket, elapsed_text, format_duration, truncate
 
-if TYPE_CHECKING:  # no tqdm import at runtime: it loads only when bars are observed
-    from .tqdm import BarSnapshot
+if TYPE_CHECKING:  # type-only: the dispatcher and its policy load with the first activity
+    from types import TracebackType
+
+    from .dispatch import Dispatcher
+    from .policy import UpdatePolicy
 
 __all__ = [
-    "ActivitySettings",
-    "CellActivity",
+    "Activity",
+    "ActivityType",
+    "NotifyPolicy",
     "Outcome",
+    "ProgressSource",
     "current_activity",
     "elapsed_bucket",
     "format_duration",
     "format_failure",
-    "last_user_frame",
+    "outcome_for",
+    "pop_current",
+    "push_current",
 ]
 
 log = logging.getLogger("activitysmith_jupyter")
 
-Outcome = Literal["success", "failure", "interrupted"]
 NotifyPolicy = Literal["always", "failure", "never"]
-ActivityType = Literal["progress", "segmented_progress"]
-
-MAX_PUSH_MESSAGE = 400
-MAX_EXC_MESSAGE = 200
-MAX_CODE_LINE = 120
-MAX_SUBTITLE = 80
+ActivityType = Literal["progress", "segmented_progress", "stats", "value"]
+TYPES: tuple[str, ...] = ("progress", "segmented_progress", "stats", "value")
+NOTIFY: tuple[str, ...] = ("always", "failure", "never")
+TICK_SECONDS = 15.0
 
 
-# ---------------------------------------------------------------------------------------------
-# pure helpers
+class ProgressSource(Protocol):
+    """Anything that feeds snapshots into an Activity (a tqdm bar observer, a framework callback ...).
+    ``Activity.attach(source)`` calls ``source.attach(activity)``; the activity's end calls ``detach()``."""
+
+    def attach(self, activity: Activity) -> None: ...
+
+    def detach(self) -> None: ...
 
 
-def format_duration(seconds: float) -> str:
-    """``3.2s``, ``42s``, ``3m 12s``, ``2h 05m``, ``1d 3h`` — short, for titles and subtitles."""
-    s = max(0.0, float(seconds))
-    if s < 10:
-        return f"{s:.1f}s"
-    whole = int(s)
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m {whole % 60}s"
-    if whole < 86400:
-        return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
-    return f"{whole // 86400}d {whole % 86400 // 3600}h"
+# ---------------------------------------------------------------------------------- current activity
 
-
-def elapsed_bucket(seconds: float) -> int:
-    """Whole minutes to show for an elapsed time: 0 under 2 min, then steps of 2 min up to 10,
-    5 min up to 60 and 15 min after that (so a bar-less cell sends ~16 updates in its first hour)."""
-    minutes = int(max(0.0, seconds) // 60)
-    if minutes < 2:
-        return 0
-    if minutes < 10:
-        return minutes - minutes % 2
-    if minutes < 60:
-        return minutes - minutes % 5
-    return minutes - minutes % 15
-
-
-def _elapsed_text(minutes: int) -> str:
-    if minutes == 0:
-        return "Running…"
-    return f"Running · {format_duration(minutes * 60).replace(' 0s', '')} elapsed"
-
-
-def _truncate(text: str, limit: int) -> str:
-    text = " ".join(text.split()) if "\n" not in text else text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _library_prefixes() -> tuple[str, ...]:
-    paths: set[str] = set()
-    for name in ("stdlib", "platstdlib", "purelib", "platlib"):
-        p = sysconfig.get_paths().get(name)
-        if p:
-            paths.add(os.path.realpath(p))
-    try:
-        paths.update(os.path.realpath(p) for p in site.getsitepackages())
-    except AttributeError:  # pragma: no cover - virtualenv's old site.py
-        pass
-    if site.ENABLE_USER_SITE and site.USER_SITE:
-        paths.add(os.path.realpath(site.USER_SITE))
-    paths.add(os.path.dirname(os.path.realpath(__file__)))  # this package, even when installed -e
-    return tuple(sorted(p + os.sep for p in paths))
-
-
-_LIBRARY_PREFIXES: tuple[str, ...] | None = None
-
-
-def _is_library(filename: str) -> bool:
-    global _LIBRARY_PREFIXES
-    if filename.startswith("<frozen") or filename.startswith("<string"):
-        return True
-    if filename.startswith("<"):  # <ipython-input-...>, <stdin>: the user's own code
-        return False
-    if _LIBRARY_PREFIXES is None:
-        _LIBRARY_PREFIXES = _library_prefixes()
-    real = os.path.realpath(filename)
-    return any(real.startswith(p) for p in _LIBRARY_PREFIXES)
-
-
-def last_user_frame(tb: Any) -> traceback.FrameSummary | None:
-    """The innermost traceback frame outside the stdlib, site-packages and this package."""
-    frames = traceback.extract_tb(tb) if tb is not None else []
-    for frame in reversed(frames):
-        if not _is_library(frame.filename):
-            return frame
-    return frames[-1] if frames else None
-
-
-def format_failure(
-    exc: BaseException,
-    *,
-    describe_file: Callable[[str], str | None] | None = None,
-    limit: int = MAX_PUSH_MESSAGE,
-) -> str:
-    """Plain text for a push: ``Type: message`` then ``where: code`` of the last user frame."""
-    name = type(exc).__qualname__
-    text = str(exc)
-    head = f"{name}: {_truncate(text, MAX_EXC_MESSAGE)}" if text else name
-    frame = last_user_frame(exc.__traceback__)
-    if frame is not None:
-        where = (describe_file(frame.filename) if describe_file else None) or os.path.basename(frame.filename)
-        loc = f"{where}, line {frame.lineno}"
-        if frame.name and frame.name != "<module>":
-            loc += f", in {frame.name}"
-        code = (frame.line or "").strip()
-        if code:
-            loc += f": {_truncate(code, MAX_CODE_LINE)}"
-        head = f"{head}\n{loc}"
-    return _truncate(head, limit)
-
-
-# ---------------------------------------------------------------------------------------------
-# settings and the activity
-
-
-@dataclass(frozen=True, kw_only=True)
-class ActivitySettings:
-    """Everything one cell's activity needs, already resolved (option > %config > env > default)."""
-
-    stream_key: str
-    title: str
-    subtitle: str | None = None
-    type: ActivityType = "progress"
-    steps: int | None = None
-    notify: NotifyPolicy = "always"
-    channels: tuple[str, ...] = ()
-    color: str | None = "blue"
-    success_color: str | None = "green"
-    failure_color: str | None = "red"
-    interrupt_color: str | None = "orange"
-    mirror_bars: bool = True
-    bar_interval: float = 0.5
-    elapsed_updates: bool = True
-
-
-_current: list[CellActivity] = []
+_current: list[Activity] = []
 _current_lock = threading.Lock()
 
 
-def current_activity() -> CellActivity | None:
-    """The activity of the cell that is running now (innermost), or None outside
-    ``%%activitysmith_progress``. Use it to drive the activity when there is no tqdm bar::
+def current_activity() -> Activity | None:
+    """The innermost open activity of a running ``%%activitysmith_progress`` cell or ``with Activity()``
+    block, else None. Use it to drive the activity when there is no tqdm bar::
 
         act = current_activity()
         act.step("load data")      # subtitle, and the next segment for segmented_progress
@@ -201,66 +83,111 @@ def current_activity() -> CellActivity | None:
         return _current[-1] if _current else None
 
 
-@dataclass
-class _State:
-    content: dict[str, Any] = field(default_factory=dict)
-    step: int = 0
-    manual: bool = False  # the handle was used: elapsed ticks stop touching the subtitle
-    bar_key: tuple[Any, ...] | None = None
-    elapsed_minutes: int = -1
+def push_current(activity: Activity) -> None:
+    """Make `activity` the current one (a front end does this when its cell / block starts)."""
+    with _current_lock:
+        if activity not in _current:
+            _current.append(activity)
 
 
-class CellActivity:
-    """The Live Activity of one running cell. Thread-safe; every send goes through the dispatcher.
+def pop_current(activity: Activity) -> None:
+    """`activity` is no longer current (no-op if it was not)."""
+    with _current_lock:
+        if activity in _current:
+            _current.remove(activity)
 
-    ``start()`` queues the first state and starts the bar observer / elapsed ticker;
-    ``finish(outcome, exc)`` queues the terminal state and the push (the dispatcher guarantees both).
+
+def _check_choice(value: Any, allowed: tuple[str, ...], name: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not one of: {', '.join(allowed)}")
+
+
+class Activity:
+    """One Live Activity, from its start to its one end. Thread-safe; every send goes through the
+    dispatcher (``client``'s, by default ``default_client()``'s), none blocks the caller.
+
+    ``with Activity("Nightly ETL") as act:`` starts it, makes it the current activity and ends it with
+    the block's outcome (an exception fails it, Ctrl-C interrupts it; nothing is swallowed).
     """
 
     def __init__(
         self,
-        settings: ActivitySettings,
+        title: str,
         *,
+        key: str | None = None,
+        type: ActivityType = "progress",
+        steps: int | None = None,
+        subtitle: str | None = None,
+        notify: NotifyPolicy = "always",
+        channels: Sequence[str] | str = (),
+        color: str | None = "blue",
         client: Any = None,
-        dispatcher: Any = None,
+        dispatcher: Dispatcher | None = None,
+        policy: UpdatePolicy | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        colors: Mapping[str, str | None] | None = None,
         describe_file: Callable[[str], str | None] | None = None,
+        elapsed_updates: bool = True,
     ) -> None:
+        from . import payloads
+
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(f"title={title!r}: an activity needs a non-empty title")
+        _check_choice(type, TYPES, "type")
+        _check_choice(notify, NOTIFY, "notify")
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+            raise ValueError(f"steps={steps!r}: a whole number of at least 1, or None")
+        for outcome in colors or {}:
+            _check_choice(outcome, OUTCOMES, "colors key")
+        self.key = key if key is not None else payloads.stream_key_from(title, default="activity", max_length=200)
+        payloads.check("end_stream", {}, key=self.key)  # PayloadError naming the key, before anything is sent
         if dispatcher is None:
             from .dispatch import dispatcher_for
 
-            if client is None:
-                from .client import default_client
-
-                client = default_client()
             dispatcher = dispatcher_for(client)
-        self.settings = settings
+        self.title = title
+        self.type: ActivityType = type
+        self.steps = steps
+        self.subtitle = subtitle
+        self.notify: NotifyPolicy = notify
+        self.channels: tuple[str, ...] = (
+            tuple(c.strip() for c in channels.split(",") if c.strip()) if isinstance(channels, str) else tuple(channels))
+        self.color = color
+        self.colors: dict[str, str | None] = dict(colors or {})
         self.dispatcher = dispatcher
+        self.policy = policy
         self.clock = clock
         self.describe_file = describe_file
+        self.elapsed_updates = elapsed_updates
         self.started_at: float | None = None
         self.ended_at: float | None = None
         self.outcome: Outcome | None = None
         self.last_error: BaseException | None = None
-        self._state = _State()
         self._lock = threading.RLock()
-        self._observer: Any = None
-        self._stale_bars: frozenset[int] = frozenset()
+        self._content: dict[str, Any] = {}
+        self._last: Snapshot | None = None  # the newest snapshot fed
+        self._fed_key: tuple[Any, ...] | None = None  # what the last state sent from a snapshot showed
+        self._metrics: dict[str, MetricValue] = {}
+        self._step = 0
+        self._manual = False  # the handle was used: elapsed ticks stop touching the subtitle
+        self._elapsed_minutes = -1
+        self._sources: list[ProgressSource] = []
+        self._ending = False  # end() has begun: a second end does nothing
 
     # -- read-only views ----------------------------------------------------------------------
     @property
-    def stream_key(self) -> str:
-        return self.settings.stream_key
-
-    @property
-    def title(self) -> str:
-        return self.settings.title
-
-    @property
     def content_state(self) -> dict[str, Any]:
-        """A copy of the state last queued for the phone."""
+        """A copy of the state last handed to the dispatcher."""
         with self._lock:
-            return dict(self._state.content)
+            return dict(self._content)
+
+    @property
+    def last_snapshot(self) -> Snapshot | None:
+        return self._last
+
+    @property
+    def started(self) -> bool:
+        return self.started_at is not None
 
     @property
     def ended(self) -> bool:
@@ -268,6 +195,7 @@ class CellActivity:
 
     @property
     def elapsed(self) -> float:
+        """Seconds since the start (until the end, once ended)."""
         if self.started_at is None:
             return 0.0
         end = self.ended_at if self.ended_at is not None else self.clock.monotonic()
@@ -275,256 +203,250 @@ class CellActivity:
 
     def __repr__(self) -> str:
         status = self.outcome or ("running" if self.started_at is not None else "new")
-        return f"<CellActivity {self.stream_key!r} {self.title!r} {status}>"
+        return f"<{type(self).__name__} {self.key!r} {self.title!r} {status}>"
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def start(self, *, background: bool = True) -> CellActivity:
-        """Queue the first state; with ``background`` start the bar observer and elapsed ticker."""
-        s = self.settings
-        content: dict[str, Any] = {"title": s.title, "type": s.type}
-        if s.type == "segmented_progress":
-            content.update(number_of_steps=s.steps or 1, current_step=0)
-        else:
-            content["percentage"] = 0
-        content["subtitle"] = _truncate(s.subtitle, MAX_SUBTITLE) if s.subtitle else _elapsed_text(0)
-        if s.color:
-            content["color"] = s.color
+    def start(self, first: Snapshot | None = None, *, background: bool = True) -> Activity:
+        """Queue the first state (from `first`, when given); idempotent. A bad state (an unknown color,
+        channel ...) raises ``PayloadError`` here, before anything is sent. With `background`, the
+        elapsed-time ticker refreshes the subtitle while nothing else does."""
         with self._lock:
+            if self.started_at is not None or self.outcome is not None:
+                return self
             self.started_at = self.clock.monotonic()
-            self._state.content = content
-            self._state.elapsed_minutes = 0
-        self._send_update()  # PayloadError here is a user mistake: it reaches the cell
-        with _current_lock:
-            _current.append(self)
-        if background:
-            self._start_background()
+            state = _content.first_state(self.title, activity_type=self.type, steps=self.steps,
+                                         subtitle=self.subtitle, color=self.color, metrics=self._metrics)
+            if first is not None:
+                self._last, self._fed_key = first, _content.snapshot_key(first, self.title)
+                state = self._state_for(first, state)
+            self._content = state
+            self._elapsed_minutes = 0
+            try:
+                self._send_update()
+            except BaseException:
+                self.started_at = None
+                raise
+        if background and self.elapsed_updates:
+            _ticker.add(self)
+        _lifecycle.opened(self)  # lifecycle (issue 8): SIGTERM ends an open activity as "terminated"
         return self
 
-    def _start_background(self) -> None:
-        s = self.settings
-        if s.mirror_bars:
-            try:
-                from tqdm.std import tqdm as std_tqdm
-
-                from .tqdm import observe_bars
-
-                # bars left open by earlier cells are not this cell's progress
-                self._stale_bars = frozenset(id(b) for b in list(getattr(std_tqdm, "_instances", ())))
-                self._observer = observe_bars(self.on_bar, interval=s.bar_interval)
-                self._observer.start()
-            except ImportError:  # no tqdm installed: there are no bars to mirror
-                log.debug("tqdm is not installed; bar mirroring is off")
-                self._observer = None
-            except Exception as exc:  # an observer failure: keep the cell running
-                self._remember(exc, "could not observe tqdm bars")
-                self._observer = None
-        if s.elapsed_updates:
-            _ensure_ticker()
-
-    def finish(self, outcome: Outcome, exc: BaseException | None = None) -> None:
-        """Queue the final state and, per the notify policy, a push. Idempotent; never raises."""
+    def attach(self, source: ProgressSource) -> None:
+        """Let `source` feed this activity until it ends (then its ``detach()`` is called)."""
+        source.attach(self)
         with self._lock:
-            if self.outcome is not None:
+            self._sources.append(source)
+
+    def end(self, outcome: Outcome, *, error: BaseException | str | None = None,
+            last: Snapshot | None = None) -> None:
+        """Queue the final state and, per `notify`, the closing push (the dispatcher guarantees both).
+        The first end wins; later ones do nothing. `error`: the exception (or a short text) a failure
+        names; `last`: the source's final snapshot, when it has a newer one than it fed."""
+        _check_choice(outcome, OUTCOMES, "outcome")
+        if last is not None:
+            self._last = last
+        if self.started_at is None and self.outcome is None:
+            try:  # never shown: start it, so there is something for the final state to end
+                self.start(self._last, background=False)
+            except Exception as exc:
+                self._remember(exc, "starting the activity at its end failed")
+        with self._lock:
+            if self.outcome is not None or self._ending:
                 return
-            self.outcome = outcome
+            self._ending = True
             self.ended_at = self.clock.monotonic()
-        observer, self._observer = self._observer, None
-        if observer is not None:
+            sources, self._sources = self._sources, []
+        for source in sources:  # first, so a source's last look (a bar that just closed) is shown
             try:
-                observer.stop()
-            except Exception as err:
-                self._remember(err, "stopping the bar observer failed")
-        with _current_lock:
-            if self in _current:
-                _current.remove(self)
-        s = self.settings
-        took = format_duration(self.elapsed)
+                source.detach()
+            except Exception as exc:
+                self._remember(exc, "detaching a progress source failed")
         with self._lock:
-            content = dict(self._state.content)
-        content.pop("auto_dismiss_minutes", None)
-        if outcome == "success":
-            if s.type == "segmented_progress":
-                content["current_step"] = content.get("number_of_steps", s.steps or 1)
-            else:
-                content["percentage"] = 100
-            content["subtitle"] = f"Done in {took}"
-            color = s.success_color
-            push_title = f"✅ {s.title} finished in {took}"
-            message = None
-        elif outcome == "interrupted":
-            content["subtitle"] = f"Interrupted after {took}"
-            color = s.interrupt_color
-            push_title = f"⏹️ {s.title} interrupted after {took}"
-            message = "KeyboardInterrupt"
-        else:
-            reason = type(exc).__qualname__ if exc is not None else "error"
-            content["subtitle"] = _truncate(f"Failed after {took}: {reason}", MAX_SUBTITLE)
-            color = s.failure_color
-            push_title = f"❌ {s.title} failed after {took}"
-            message = format_failure(exc, describe_file=self.describe_file) if exc is not None else None
-        if color:
-            content["color"] = color
+            self.outcome = outcome
+        _lifecycle.closed(self)  # lifecycle (issue 8)
+        _ticker.discard(self)
+        pop_current(self)
         with self._lock:
-            self._state.content = content
+            final = final_state(outcome, self._last, title=self.title, duration=self.elapsed,
+                                activity_type=self.type, steps=self.steps, metrics=self._metrics, error=error,
+                                colors=self.colors, content=self._content, describe_file=self.describe_file)
+            self._content = final.content_state
         try:
-            self.dispatcher.end_stream(s.stream_key, {"content_state": content})
-        except Exception as err:
-            self._remember(err, "queueing the final state failed")
+            self.dispatcher.end_stream(self.key, {"content_state": final.content_state})
+        except Exception as exc:
+            self._remember(exc, "queueing the final state failed")
         if self._should_notify(outcome):
-            push: dict[str, Any] = {"title": push_title}
-            if message:
-                push["message"] = message
-            if s.channels:
-                push["channels"] = list(s.channels)
+            push: dict[str, Any] = {"title": final.push_title}
+            if final.push_message:
+                push["message"] = final.push_message
+            if self.channels:
+                push["channels"] = list(self.channels)
             try:
                 self.dispatcher.push(push)
-            except Exception as err:
-                self._remember(err, "queueing the push failed")
+            except Exception as exc:
+                self._remember(exc, "queueing the push failed")
 
     def _should_notify(self, outcome: Outcome) -> bool:
-        policy = self.settings.notify
-        if policy == "never":
-            return False
-        if policy == "failure":
-            return outcome == "failure"
-        return True
+        return self.notify == "always" or (self.notify == "failure" and outcome in FAILURES)
 
-    # -- the handle ------------------------------------------------------------------------------
+    def __enter__(self) -> Activity:
+        self.start()
+        push_current(self)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool:
+        self.end(outcome_for(exc), error=exc)
+        return False
+
+    # -- progress --------------------------------------------------------------------------------
+    def feed(self, snapshot: Snapshot) -> None:
+        """Show `snapshot` (from a source; any thread). Cheap: a new state is built only when the whole
+        percent, the description, the step or the metrics changed, and only handed to the dispatcher
+        (which keeps the newest). Starts the activity if needed. Never raises: a failure is logged."""
+        try:
+            if self.started_at is None:
+                self.start(snapshot)
+                return
+            key = _content.snapshot_key(snapshot, self.title)
+            with self._lock:
+                if self.outcome is not None:
+                    return
+                self._last = snapshot
+                if key == self._fed_key:
+                    return
+                self._fed_key = key
+                self._content = self._state_for(snapshot, self._content)
+                self._send_update()
+        except Exception as exc:  # a source runs in the user's loop or a background thread
+            self._remember(exc, "showing progress failed")
+
+    def _state_for(self, snapshot: Snapshot, base: Mapping[str, Any]) -> dict[str, Any]:
+        return _content.running_state(snapshot, base, title=self.title, activity_type=self.type,
+                                      now=self.clock.time(), metrics=self._metrics)
+
+    def update(self, request: Mapping[str, Any] | None = None, **fields: Any) -> None:
+        """Merge content-state fields (``percentage``, ``subtitle``, ``value``, ``message`` ...) and
+        queue the new state. Invalid fields raise ``PayloadError`` here, in the caller."""
+        if self.ended:
+            log.debug("update() after the activity ended is ignored: %r", self)
+            return
+        if self.started_at is None:
+            self.start()
+        with self._lock:
+            self._manual = True
+            new = dict(self._content)
+            new.update(dict(request or {}), **fields)
+            new["title"] = new.get("title") or self.title
+            old, self._content = self._content, new
+            try:
+                self._send_update()
+            except BaseException:
+                self._content = old
+                raise
+
     def step(self, label: str | None = None, *, current: int | None = None) -> None:
         """Enter the next step (or step ``current``, 1-based) and show ``label`` as the subtitle.
 
         ``segmented_progress`` fills one more segment (growing ``number_of_steps`` if needed);
-        ``progress`` with ``--steps N`` moves the bar to step/N.
+        ``progress`` with ``steps=N`` moves the bar to step/N.
         """
+        if current is not None and current < 0:
+            raise ValueError(f"current={current!r}: a step number must be >= 0")
         with self._lock:
-            st = self._state
-            st.step = current if current is not None else st.step + 1
-            if st.step < 0:
-                raise ValueError("current must be >= 0")
+            self._step = current if current is not None else self._step + 1
             changes: dict[str, Any] = {}
-            steps = self.settings.steps
-            if self.settings.type == "segmented_progress":
-                total = max(int(st.content.get("number_of_steps", steps or 1)), st.step)
-                changes.update(number_of_steps=total, current_step=st.step)
-            elif steps:
-                changes["percentage"] = round(min(100.0, 100.0 * st.step / steps), 1)
+            steps = self.steps
+            if self.type == "segmented_progress":
+                total = max(int(self._content.get("number_of_steps", steps or 1)), self._step)
+                changes.update(number_of_steps=total, current_step=self._step)
+            elif steps and self.type == "progress":
+                changes["percentage"] = round(min(100.0, 100.0 * self._step / steps), 1)
             if label is not None:
-                changes["subtitle"] = _truncate(str(label), MAX_SUBTITLE)
+                changes["subtitle"] = truncate(str(label), _content.MAX_SUBTITLE)
             elif steps:
-                changes["subtitle"] = f"Step {st.step} of {max(steps, st.step)}"
+                changes["subtitle"] = f"Step {self._step} of {max(steps, self._step)}"
         self.update(**changes)
 
-    def update(self, request: Mapping[str, Any] | None = None, **fields: Any) -> None:
-        """Merge content-state fields (``percentage``, ``subtitle``, ``value``, ``message`` ...) and
-        queue the new state. Invalid fields raise ``PayloadError`` here, in the cell."""
-        if self.ended:
-            log.debug("update() after the activity ended is ignored: %r", self)
-            return
+    def metrics(self, **values: float | int | str) -> None:
+        """Merge named values (``loss=0.231, acc=0.912``): a ``stats`` activity shows them at once (paced
+        by the dispatcher); every type names them in the closing push."""
+        for name, value in values.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise TypeError(f"metrics({name}=...): a number or a string, not {type(value).__name__}")
         with self._lock:
-            self._state.manual = True
-            new = dict(self._state.content)
-            new.update(dict(request or {}), **fields)
-            new["title"] = new.get("title") or self.settings.title
-            old, self._state.content = self._state.content, new
-        try:
+            if self.outcome is not None:
+                return
+            self._metrics.update(values)
+            if self.type != "stats" or self.started_at is None:
+                return
+            self._content = {**self._content, "metrics": _content.metric_list(self._metrics)}
             self._send_update()
-        except BaseException:
-            with self._lock:
-                self._state.content = old
-            raise
-
-    # -- drivers (background threads) ------------------------------------------------------------
-    def on_bar(self, bar: BarSnapshot | None) -> None:
-        """Observer callback: mirror the outermost live tqdm bar (a BarSnapshot, or None)."""
-        if bar is None or self.ended or bar.bar_id in self._stale_bars:
-            return
-        try:
-            from .tqdm import bar_subtitle  # the hook's own wording: n/total · rate · ETA (tqdm is loaded)
-
-            desc = bar.desc.strip().rstrip(":")
-            pct = None if bar.percentage is None else round(bar.percentage, 1)
-            key = (desc, int(pct) if pct is not None else _magnitude(bar.n))
-            with self._lock:
-                if key == self._state.bar_key:
-                    return
-                self._state.bar_key = key
-                content = dict(self._state.content)
-                progress = bar_subtitle(bar, self.clock.time())
-                content["subtitle"] = _truncate(f"{desc}: {progress}" if desc else progress, MAX_SUBTITLE)
-                if pct is not None and self.settings.type == "progress":
-                    content["percentage"] = pct
-                self._state.content = content
-            self._send_update()
-        except Exception as exc:  # never let a background failure reach the user's cell
-            self._remember(exc, "mirroring the tqdm bar failed")
 
     def tick(self) -> None:
-        """Refresh the elapsed-time subtitle when its coarse bucket changed (no bar, no handle)."""
+        """Refresh the elapsed-time subtitle when its coarse bucket changed (no source, no handle)."""
         if self.ended or self.started_at is None:
             return
         minutes = elapsed_bucket(self.elapsed)
         with self._lock:
-            st = self._state
-            if st.manual or st.bar_key is not None or minutes == st.elapsed_minutes:
+            if self._manual or self._fed_key is not None or minutes == self._elapsed_minutes:
                 return
-            st.elapsed_minutes = minutes
-            if self.settings.subtitle:  # the user's subtitle stays; nothing to refresh
+            self._elapsed_minutes = minutes
+            if self.subtitle:  # the caller's subtitle stays; nothing to refresh
                 return
-            st.content = {**st.content, "subtitle": _elapsed_text(minutes)}
-        try:
-            self._send_update()
-        except Exception as exc:
-            self._remember(exc, "elapsed-time update failed")
+            self._content = {**self._content, "subtitle": elapsed_text(minutes)}
+            try:
+                self._send_update()
+            except Exception as exc:
+                self._remember(exc, "elapsed-time update failed")
 
     # -- internals ---------------------------------------------------------------------------------
     def _send_update(self) -> None:
-        # Under the lock so states from the cell's thread and the observer reach the queue in order
+        # Under the lock so states from the caller's thread and a source's reach the queue in order
         # (the dispatcher never calls back into us, so this cannot deadlock), and none after the end:
-        # `finish` marks the outcome under this lock before it queues the end, and an update queued
+        # `end` marks the outcome under this lock before it queues the end, and an update queued
         # behind an end would start a new activity that nothing ever ends.
         with self._lock:
             if self.outcome is not None:
                 return
-            request: dict[str, Any] = {"content_state": dict(self._state.content)}
-            if self.settings.channels:
-                request["channels"] = list(self.settings.channels)
-            self.dispatcher.update_stream(self.settings.stream_key, request)
+            request: dict[str, Any] = {"content_state": dict(self._content)}
+            if self.channels:
+                request["channels"] = list(self.channels)
+            self.dispatcher.update_stream(self.key, request, policy=self.policy)
 
     def _remember(self, exc: BaseException, what: str) -> None:
         self.last_error = exc
-        log.warning("%s (%s): %s", what, self.stream_key, exc)
+        log.warning("%s (%s): %s", what, self.key, exc)
 
 
-TICK_SECONDS = 15.0
-_ticker: threading.Thread | None = None
-
-
-def _ensure_ticker() -> None:
-    """One daemon thread for the whole process ticks every running activity (a thread per cell
+class _Ticker:
+    """One daemon thread for the whole process ticks every running activity (a thread per activity
     would cost each cell a thread start)."""
-    global _ticker
-    with _current_lock:
-        if _ticker is not None and _ticker.is_alive():
-            return
-        _ticker = threading.Thread(target=_tick_forever, name="activitysmith-elapsed", daemon=True)
-        _ticker.start()
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._activities: list[Activity] = []
+        self._thread: threading.Thread | None = None
 
-def _tick_forever() -> None:
-    idle = threading.Event()  # never set: a plain interval
-    while True:
-        idle.wait(TICK_SECONDS)
-        with _current_lock:
-            running = list(_current)
-        for activity in running:
-            if activity.settings.elapsed_updates:
+    def add(self, activity: Activity) -> None:
+        with self._lock:
+            self._activities.append(activity)
+            if self._thread is None or not self._thread.is_alive():  # first use, or after a fork
+                self._thread = threading.Thread(target=self._run, name="activitysmith-elapsed", daemon=True)
+                self._thread.start()
+
+    def discard(self, activity: Activity) -> None:
+        with self._lock:
+            self._activities = [a for a in self._activities if a is not activity]
+
+    def _run(self) -> None:
+        idle = threading.Event()  # never set: a plain interval
+        while True:
+            idle.wait(TICK_SECONDS)
+            with self._lock:
+                running = list(self._activities)
+            for activity in running:
                 activity.tick()
 
 
-def _magnitude(n: float) -> int:
-    """Buckets for a bar without a total: change the subtitle at 1, 2, 5, 10, 20, 50, 100 ..."""
-    if n < 1:
-        return 0
-    exp = int(math.log10(n))
-    lead = n / 10**exp
-    return exp * 3 + (2 if lead >= 5 else 1 if lead >= 2 else 0) + 1
+_ticker = _Ticker()

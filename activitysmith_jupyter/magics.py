@@ -10,11 +10,9 @@ numbers, and errors that fail the cell (so Run-All stops). The line magic starts
 """
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import os
-import re
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -23,7 +21,10 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.process import arg_split
 from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
-from .activity import ActivitySettings, CellActivity
+from .cell import ActivitySettings, CellActivity
+from .cell_text import MAGIC, derive_title, first_comment, masked_key, notebook_name, notify_text, one_line
+from .cell_text import transform_progress_cell
+from .outcome import outcome_for
 from .payloads import COLORS, stream_key_from, validate
 
 __all__ = [
@@ -41,59 +42,10 @@ TYPES = ("progress", "segmented_progress")
 ENV_NOTIFY = "ACTIVITYSMITH_NOTIFY"
 ENV_CHANNELS = "ACTIVITYSMITH_CHANNELS"
 ENV_COLOR = "ACTIVITYSMITH_COLOR"
-MAGIC = "activitysmith_progress"
-_MAGIC_LINE = re.compile(r"^%%" + MAGIC + r"(?:[ \t]+(?P<args>.*))?$")
-_IGNORED_COMMENTS = re.compile(r"^#\s*(NBVAL_\w+|noqa\b|type:|pragma\b|%%|-\*-)|^#!")
 
 
 # ---------------------------------------------------------------------------------------------
 # pure helpers (tested without a shell)
-
-
-def transform_progress_cell(lines: list[str]) -> list[str]:
-    """Cleanup input transformer: ``%%activitysmith_progress ARGS`` -> a line-magic call on the SAME
-    line, so the body keeps IPython's own handling and its line numbers. Help (``?``) is left alone."""
-    if not lines:
-        return lines
-    match = _MAGIC_LINE.match(lines[0].rstrip("\r\n"))
-    if match is None:
-        return lines
-    args = (match.group("args") or "").strip()
-    begin = f"get_ipython().run_line_magic({MAGIC!r}, {args!r})\n"
-    rest = lines[1:]
-    if rest and rest[0].startswith("%%"):  # a second cell magic: let IPython's own rule wrap it
-        from IPython.core.inputtransformer2 import cell_magic
-
-        rest = cell_magic(rest)
-    return [begin, *rest]
-
-
-def _first_comment(raw_cell: str) -> str | None:
-    for line in raw_cell.splitlines():
-        text = line.strip()
-        if not text.startswith("#") or _IGNORED_COMMENTS.match(text):
-            continue
-        text = text.lstrip("#").strip()
-        if text:
-            return text
-    return None
-
-
-def _notebook_name(user_ns: dict[str, Any], env: Any) -> str | None:
-    path = user_ns.get("__vsc_ipynb_file__") or env.get("JPY_SESSION_NAME") or ""
-    if not isinstance(path, str) or not path.strip():
-        return None
-    name = os.path.basename(path.strip().rstrip("/\\"))
-    stem, ext = os.path.splitext(name)
-    return stem if ext.lower() == ".ipynb" and stem else name or None
-
-
-def derive_title(raw_cell: str, user_ns: dict[str, Any], env: Any, execution_count: int | None) -> str:
-    """The notebook's name where the kernel knows it, else the cell's first comment, else generic."""
-    name = _notebook_name(user_ns, env) or _first_comment(raw_cell)
-    if name:
-        return name[:80]
-    return f"Notebook cell [{execution_count}]" if execution_count else "Notebook cell"
 
 
 def _split_channels(value: str) -> tuple[str, ...]:
@@ -277,8 +229,8 @@ class ActivitySmithMagics(Magics):
         if not title:
             raise UsageError("--title must not be empty")
         subtitle = args.subtitle
-        if subtitle is None and args.title is None and _notebook_name(shell.user_ns, os.environ):
-            subtitle = _first_comment(raw)  # notebook name as title: the cell's comment below it
+        if subtitle is None and args.title is None and notebook_name(shell.user_ns, os.environ):
+            subtitle = first_comment(raw)  # notebook name as title: the cell's comment below it
         key = args.stream_key if args.stream_key is not None else "nb-" + stream_key_from(title.lower(), default="cell", max_length=48)
         if validate("end_stream", {}, key=key):  # the key's rule lives in payloads
             raise UsageError(f"--key {key!r}: a stream key is 1-255 letters, digits, '_' or '-'")
@@ -333,10 +285,10 @@ class ActivitySmithMagics(Magics):
         try:
             result = self.shell.run_cell(cell, store_history=False)
         except BaseException as exc:
-            activity.finish(_outcome(exc), exc)
+            activity.finish(outcome_for(exc), exc)
             raise
         error = result.error_before_exec or result.error_in_exec
-        activity.finish(_outcome(error), error)
+        activity.finish(outcome_for(error), error)
         if error is not None:
             raise error
         return None
@@ -363,7 +315,7 @@ class ActivitySmithMagics(Magics):
                     activity.finish("interrupted")  # the cell never completed (e.g. cancelled)
                 else:
                     error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
-                    activity.finish(_outcome(error), error)
+                    activity.finish(outcome_for(error), error)
             except Exception as exc:  # an event callback must never raise
                 log.warning("ending the activity %s failed: %s", activity.stream_key, exc)
         self._open = keep
@@ -390,7 +342,7 @@ class ActivitySmithMagics(Magics):
             print(self._status())
             return
         if command == "notify":
-            text = _notify_text(rest)
+            text = notify_text(rest)
             if not text:
                 raise UsageError('%activitysmith notify needs a text, e.g. %activitysmith notify "done"')
             request: dict[str, Any] = {"title": text}
@@ -409,53 +361,18 @@ class ActivitySmithMagics(Magics):
         lines = [
             f"mode:       {mode}" + (" (embedded simulator, nothing leaves this machine)" if mode == "simulator" else ""),
             f"base URL:   {getattr(client, 'base_url', '?')}",
-            f"API key:    {_masked_key(client)}",
+            f"API key:    {masked_key(client)}",
         ]
         stats = getattr(dispatcher, "stats", None)
         if stats is not None:
             names = ("pending", "sent", "failed", "coalesced", "retried")
             lines.append("requests:   " + ", ".join(f"{n} {getattr(stats, n)}" for n in names if hasattr(stats, n)))
         error = getattr(dispatcher, "last_error", None)
-        lines.append(f"last error: {_one_line(error) if error is not None else 'none'}")
+        lines.append(f"last error: {one_line(error) if error is not None else 'none'}")
         open_now = [a.stream_key for _, _, a in self._open]
         if open_now:
             lines.append("running:    " + ", ".join(open_now))
         return "\n".join(lines)
-
-
-def _notify_text(rest: str) -> str:
-    """The text of ``%activitysmith notify ...``: one quoted string loses its quotes ("done" -> done);
-    anything else is taken as typed, so apostrophes and inner quotes survive (It's done)."""
-    if len(rest) >= 2 and rest[0] in "'\"" and rest[-1] == rest[0]:
-        try:
-            words = arg_split(rest, posix=True)
-        except ValueError:
-            words = []
-        if len(words) == 1:
-            return words[0].strip()
-    return rest
-
-
-def _one_line(error: Any) -> str:
-    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
-    return " ".join(text.split())[:200]
-
-
-def _masked_key(client: Any) -> str:
-    hint = getattr(client, "api_key_hint", None)
-    if hint is None:
-        return "none (simulator)" if getattr(client, "mode", None) == "simulator" else "none"
-    return str(hint)
-
-
-def _outcome(error: BaseException | None) -> str:
-    if error is None:
-        return "success"
-    if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
-        return "interrupted"  # an interrupted async cell surfaces as CancelledError in ipykernel
-    if isinstance(error, SystemExit) and error.code in (None, 0):
-        return "success"
-    return "failure"
 
 
 # ---------------------------------------------------------------------------------------------

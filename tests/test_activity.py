@@ -6,14 +6,8 @@ import threading
 
 import pytest
 
-from activitysmith_jupyter.activity import (
-    ActivitySettings,
-    CellActivity,
-    current_activity,
-    elapsed_bucket,
-    format_duration,
-    format_failure,
-)
+from activitysmith_jupyter.activity import current_activity, elapsed_bucket, format_duration, format_failure
+from activitysmith_jupyter.cell import ActivitySettings, CellActivity
 from activitysmith_jupyter.clock import FakeClock
 from activitysmith_jupyter.payloads import stream_key_from
 
@@ -75,7 +69,7 @@ def test_start_queues_the_first_state_and_becomes_current(dispatcher, cell_clock
     assert put["content_state"] == {"title": "Job", "type": "progress", "percentage": 0,
                                     "subtitle": "Running…", "color": "blue"}
     assert put["target"] == {"channels": ["ops"]}
-    act.finish("success")
+    act.finish("completed")
     assert current_activity() is None
 
 
@@ -97,7 +91,7 @@ def test_elapsed_time_updates_only_when_the_coarse_bucket_changes(dispatcher, ce
     assert [s["subtitle"] for s in stream_puts(sim)] == [
         "Running…", "Running · 2m elapsed", "Running · 4m elapsed"
     ]
-    act.finish("success")
+    act.finish("completed")
 
 
 def test_bars_drive_percentage_and_subtitle_and_stop_elapsed_updates(dispatcher, cell_clock, sim) -> None:
@@ -114,7 +108,7 @@ def test_bars_drive_percentage_and_subtitle_and_stop_elapsed_updates(dispatcher,
     assert len(sim.requests) == sent
     act.on_bar(bar(7, None, desc="rows"))
     assert act.content_state["subtitle"] == "rows: 7 it"
-    act.finish("success")
+    act.finish("completed")
 
 
 def test_a_bar_with_a_rate_shows_it_and_a_wall_clock_eta_like_the_tqdm_hook(dispatcher, cell_clock) -> None:
@@ -126,7 +120,7 @@ def test_a_bar_with_a_rate_shows_it_and_a_wall_clock_eta_like_the_tqdm_hook(disp
     subtitle = act.content_state["subtitle"]
     assert subtitle == "train: " + bar_subtitle(snap, cell_clock.time())
     assert "25/100 · 2.00it/s · ETA " in subtitle
-    act.finish("success")
+    act.finish("completed")
 
 
 def test_step_fills_segments_and_grows_the_total(dispatcher, cell_clock) -> None:
@@ -137,7 +131,7 @@ def test_step_fills_segments_and_grows_the_total(dispatcher, cell_clock) -> None
     act.step("extra")
     state = act.content_state
     assert (state["current_step"], state["number_of_steps"], state["subtitle"]) == (3, 3, "extra")
-    act.finish("success")
+    act.finish("completed")
     assert act.content_state["current_step"] == 3
 
 
@@ -145,7 +139,7 @@ def test_step_on_progress_with_steps_moves_the_bar(dispatcher, cell_clock) -> No
     act = make(dispatcher, cell_clock, steps=4).start(background=False)
     act.step()
     assert act.content_state["percentage"] == 25.0 and act.content_state["subtitle"] == "Step 1 of 4"
-    act.finish("success")
+    act.finish("completed")
 
 
 def test_update_rejects_bad_fields_and_keeps_the_old_state(dispatcher, cell_clock) -> None:
@@ -157,7 +151,7 @@ def test_update_rejects_bad_fields_and_keeps_the_old_state(dispatcher, cell_cloc
     assert act.content_state["percentage"] == 0
     act.update(percentage=50, subtitle="half")
     assert act.content_state["subtitle"] == "half"
-    act.finish("success")
+    act.finish("completed")
     act.update(percentage=60)  # after the end: ignored
     assert act.content_state["percentage"] == 100
 
@@ -180,7 +174,7 @@ def test_updates_from_other_threads_racing_the_end_never_reopen_the_activity(dis
             t.start()
         for _ in threads:
             assert warm.acquire(timeout=5)
-        act.finish("success")
+        act.finish("completed")
         stop.set()
         for t in threads:
             t.join()
@@ -193,12 +187,12 @@ def test_updates_from_other_threads_racing_the_end_never_reopen_the_activity(dis
 @pytest.mark.parametrize(
     ("outcome", "notify", "subtitle", "color", "push_title"),
     [
-        ("success", "always", "Done in 1m 30s", "green", "✅ Job finished in 1m 30s"),
-        ("failure", "always", "Failed after 1m 30s: KeyError", "red", "❌ Job failed after 1m 30s"),
+        ("completed", "always", "Done in 1m 30s", "green", "✅ Job finished in 1m 30s"),
+        ("failed", "always", "Failed after 1m 30s: KeyError", "red", "❌ Job failed after 1m 30s"),
         ("interrupted", "always", "Interrupted after 1m 30s", "orange", "⏹️ Job interrupted after 1m 30s"),
-        ("success", "failure", "Done in 1m 30s", "green", None),
+        ("completed", "failure", "Done in 1m 30s", "green", None),
         ("interrupted", "failure", "Interrupted after 1m 30s", "orange", None),
-        ("failure", "never", "Failed after 1m 30s: KeyError", "red", None),
+        ("failed", "never", "Failed after 1m 30s: KeyError", "red", None),
     ],
     ids=["success", "failure", "interrupted", "success-quiet", "interrupt-quiet", "never"],
 )
@@ -211,14 +205,14 @@ def test_finish_sends_the_final_state_and_the_push_per_policy(
         {}["missing"]
     except KeyError as exc:
         error = exc
-    act.finish(outcome, error if outcome == "failure" else None)
-    act.finish("success")  # idempotent
+    act.finish(outcome, error if outcome == "failed" else None)
+    act.finish("completed")  # idempotent
     assert dispatcher.flush(5)
     [end] = [r.json for r in sim.requests if r.method == "DELETE"]
     assert end["content_state"]["subtitle"] == subtitle and end["content_state"]["color"] == color
     pushes = [r.json for r in sim.requests if r.path == "/push-notification"]
     assert [p["title"] for p in pushes] == ([push_title] if push_title else [])
-    if outcome == "failure" and push_title:
+    if outcome == "failed" and push_title:
         assert pushes[0]["message"].startswith("KeyError: 'missing'\ntest_activity.py, line ")
 
 

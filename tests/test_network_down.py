@@ -69,8 +69,8 @@ def shell(offline_client) -> Iterator[Any]:
 def our_time(monkeypatch) -> list[float]:
     """The longest single call into our code from the user's thread (bar ticks/ends, cell start/finish)."""
     return time_worst_call(monkeypatch, [(as_tqdm._Mirror, "tick"), (as_tqdm._Mirror, "end"),
-                                         (activity_mod.CellActivity, "start"),
-                                         (activity_mod.CellActivity, "finish")])
+                                         (activity_mod.Activity, "start"),
+                                         (activity_mod.Activity, "end")])
 
 
 @pytest.fixture

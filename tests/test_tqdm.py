@@ -14,6 +14,7 @@ import pytest
 from tqdm.auto import tqdm as tqdm_auto
 from tqdm.contrib.concurrent import thread_map
 
+import activitysmith_jupyter.content as content_mod
 import activitysmith_jupyter.tqdm as as_tqdm
 from activitysmith_jupyter.client import ActivitySmith
 from activitysmith_jupyter.dispatch import Dispatcher
@@ -268,8 +269,8 @@ def test_bad_options_raise_at_creation(dispatcher, sim, null, kwargs) -> None:
 def test_no_per_iteration_work_and_states_built_only_when_the_policy_allows(dispatcher, sim, null, monkeypatch) -> None:
     assert tqdm.__iter__ is tqdm_auto.__iter__ and tqdm.update is tqdm_auto.update
     built = []
-    real = as_tqdm.running_state
-    monkeypatch.setattr(as_tqdm, "running_state", lambda *a, **k: built.append(1) or real(*a, **k))
+    real = content_mod.running_state  # the hub builds every running state
+    monkeypatch.setattr(content_mod, "running_state", lambda *a, **k: built.append(1) or real(*a, **k))
     for _ in tqdm(range(200_000), desc="hot", dispatcher=dispatcher, file=null, mininterval=0):
         pass  # the fake clock does not move: after the start no update is due
     assert dispatcher.flush(5)

@@ -1,10 +1,29 @@
-"""Where each third-party library is met: library import name -> our module (imported on demand only)."""
+"""Everything that meets a third-party library, one module per library, listed in one table.
+
+Each module imports its library itself and is imported only on demand: ``import activitysmith_jupyter``
+imports none of them. A framework module exposes ``ActivitySmithCallback``; one whose library has a
+global registration hook also exposes ``install() -> Callable[[], None]`` (returns the uninstall).
+"""
 from __future__ import annotations
 
-__all__ = ["INTEGRATIONS"]
+import importlib
+from types import ModuleType
 
+__all__ = ["INTEGRATIONS", "load"]
+
+# library import name -> our module for it
 INTEGRATIONS: dict[str, str] = {
+    "tqdm": "activitysmith_jupyter.integrations.tqdm",
     "rich": "activitysmith_jupyter.integrations.rich",
     "dask": "activitysmith_jupyter.integrations.dask",
     "papermill": "activitysmith_jupyter.integrations.papermill",
 }
+
+
+def load(library: str) -> ModuleType:
+    """Our module for `library` (imports it, and so the library). ``KeyError`` names the known ones."""
+    try:
+        name = INTEGRATIONS[library]
+    except KeyError:
+        raise KeyError(f"no integration for {library!r}; known: {', '.join(sorted(INTEGRATIONS))}") from None
+    return importlib.import_module(name)

@@ -1,0 +1,87 @@
+"""What the cell magic reads from a cell and its notebook, as plain functions (tested without a shell):
+the transformer of ``%%activitysmith_progress`` lines, the title, the text of ``%activitysmith notify``."""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from IPython.utils.process import arg_split
+
+__all__ = ["MAGIC", "derive_title", "first_comment", "notebook_name", "notify_text", "one_line", "masked_key",
+           "transform_progress_cell"]
+
+MAGIC = "activitysmith_progress"
+_MAGIC_LINE = re.compile(r"^%%" + MAGIC + r"(?:[ \t]+(?P<args>.*))?$")
+_IGNORED_COMMENTS = re.compile(r"^#\s*(NBVAL_\w+|noqa\b|type:|pragma\b|%%|-\*-)|^#!")
+
+
+def transform_progress_cell(lines: list[str]) -> list[str]:
+    """Cleanup input transformer: ``%%activitysmith_progress ARGS`` -> a line-magic call on the SAME
+    line, so the body keeps IPython's own handling and its line numbers. Help (``?``) is left alone."""
+    if not lines:
+        return lines
+    match = _MAGIC_LINE.match(lines[0].rstrip("\r\n"))
+    if match is None:
+        return lines
+    args = (match.group("args") or "").strip()
+    begin = f"get_ipython().run_line_magic({MAGIC!r}, {args!r})\n"
+    rest = lines[1:]
+    if rest and rest[0].startswith("%%"):  # a second cell magic: let IPython's own rule wrap it
+        from IPython.core.inputtransformer2 import cell_magic
+
+        rest = cell_magic(rest)
+    return [begin, *rest]
+
+
+def first_comment(raw_cell: str) -> str | None:
+    for line in raw_cell.splitlines():
+        text = line.strip()
+        if not text.startswith("#") or _IGNORED_COMMENTS.match(text):
+            continue
+        text = text.lstrip("#").strip()
+        if text:
+            return text
+    return None
+
+
+def notebook_name(user_ns: dict[str, Any], env: Any) -> str | None:
+    path = user_ns.get("__vsc_ipynb_file__") or env.get("JPY_SESSION_NAME") or ""
+    if not isinstance(path, str) or not path.strip():
+        return None
+    name = os.path.basename(path.strip().rstrip("/\\"))
+    stem, ext = os.path.splitext(name)
+    return stem if ext.lower() == ".ipynb" and stem else name or None
+
+
+def derive_title(raw_cell: str, user_ns: dict[str, Any], env: Any, execution_count: int | None) -> str:
+    """The notebook's name where the kernel knows it, else the cell's first comment, else generic."""
+    name = notebook_name(user_ns, env) or first_comment(raw_cell)
+    if name:
+        return name[:80]
+    return f"Notebook cell [{execution_count}]" if execution_count else "Notebook cell"
+
+
+def notify_text(rest: str) -> str:
+    """The text of ``%activitysmith notify ...``: one quoted string loses its quotes ("done" -> done);
+    anything else is taken as typed, so apostrophes and inner quotes survive (It's done)."""
+    if len(rest) >= 2 and rest[0] in "'\"" and rest[-1] == rest[0]:
+        try:
+            words = arg_split(rest, posix=True)
+        except ValueError:
+            words = []
+        if len(words) == 1:
+            return words[0].strip()
+    return rest
+
+
+def one_line(error: Any) -> str:
+    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    return " ".join(text.split())[:200]
+
+
+def masked_key(client: Any) -> str:
+    hint = getattr(client, "api_key_hint", None)
+    if hint is None:
+        return "none (simulator)" if getattr(client, "mode", None) == "simulator" else "none"
+    return str(hint)
