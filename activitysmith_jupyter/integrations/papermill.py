@@ -1,4 +1,4 @@
-"""``papermill -E activitysmith in.ipynb out.ipynb``: the whole notebook as one Live Activity.
+"""``papermill --engine activitysmith in.ipynb out.ipynb``: the whole notebook as one Live Activity.
 
 A papermill engine (registered through papermill's ``papermill.engine`` entry point) that runs the
 notebook exactly as papermill's default nbclient engine does, and hooks the notebook wrapper's
