@@ -4,7 +4,8 @@ rich keeps no registry of live ``Progress`` objects, so while a source is attach
 and ``Progress.stop`` are wrapped (once, however many sources are attached; restored when the last one
 detaches) to remember the started ones. A daemon thread looks every `interval` seconds; the outermost
 task drives the activity: the first visible, unfinished task of the first started, still-live
-``Progress`` (a ``track()`` loop's only task, the "overall" task above per-file ones). A ``Progress``
+``Progress`` (a ``track()`` loop's only task, the "overall" task above per-file ones; once all are
+done, the first). A ``Progress``
 that stops is looked at once more, so its final count is shown.
 
 >>> from activitysmith_jupyter.integrations.rich import RichProgressSource
@@ -95,8 +96,8 @@ def outermost_task(progresses: list[Progress]) -> Any:
         for task in tasks:
             if not task.finished:
                 return task
-        if tasks:  # every task finished: the last one that did, until this Progress stops
-            return tasks[-1]
+        if tasks:  # every task finished: the outermost one, until this Progress stops
+            return tasks[0]
     return None
 
 
