@@ -21,9 +21,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from .childbars import BarPipe, child_environment
+
+if TYPE_CHECKING:
+    from .outcome import Outcome
 
 __all__ = ["RunOptions", "StderrTail", "default_title", "exit_outcome", "prepare", "run_command"]
 
@@ -56,7 +59,7 @@ def default_title(command: Sequence[str]) -> str:
     return text if len(text) <= MAX_TITLE else text[: MAX_TITLE - 1].rstrip() + "…"
 
 
-def exit_outcome(returncode: int, *, forwarded: int | None = None) -> tuple[str, str | None]:
+def exit_outcome(returncode: int, *, forwarded: int | None = None) -> tuple[Outcome, str | None]:
     """(outcome, short reason) of a child that exited with `returncode` (negative: killed by that
     signal); `forwarded` is the last signal we passed on to it."""
     if returncode < 0:
@@ -220,9 +223,9 @@ def run_command(options: RunOptions, *, activity: Any = None, environ: Mapping[s
                                     pass_fds=(bars.write_fd,))
         except OSError as exc:
             bars.stop()
-            reason = f"cannot run {options.command[0]!r}: {exc.strerror or exc}"
-            print(f"activitysmith run: {reason}", file=err)
-            _finish(act, options, "failed", reason, reason, final_state)
+            cannot = f"cannot run {options.command[0]!r}: {exc.strerror or exc}"
+            print(f"activitysmith run: {cannot}", file=err)
+            _finish(act, options, "failed", cannot, cannot, final_state)
             return 127 if isinstance(exc, FileNotFoundError) else 126
         fwd.started(proc)
         bars.close_write_end()

@@ -110,7 +110,7 @@ class activity(contextlib.ContextDecorator, metaclass=_Forward):  # noqa: N801 -
         return act
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool:
+                 tb: TracebackType | None) -> Literal[False]:
         act = self._stack().pop()
         act.__exit__(exc_type, exc, tb)
         return False

@@ -33,9 +33,9 @@ def task_counts(state: Mapping[str, Any]) -> tuple[int, int]:
     return done, done + sum(len(state.get(k, ())) for k in _STATES)
 
 
-class _Callback(Callback):  # type: ignore[misc]  # dask has no type hints
+class _Callback(Callback):
     def __init__(self, source: DaskSource) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._source = source
 
     def _start_state(self, dsk: Any, state: Mapping[str, Any]) -> None:

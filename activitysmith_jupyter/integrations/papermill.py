@@ -13,7 +13,7 @@ import logging
 import os
 from typing import Any
 
-from papermill.engines import NBClientEngine
+from papermill.engines import NBClientEngine  # type: ignore[import-untyped]
 
 from ..wording import truncate
 
