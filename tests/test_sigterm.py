@@ -117,3 +117,35 @@ def test_the_handler_is_installed_lazily_and_only_on_the_main_thread(tmp_path) -
     run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert run.stdout.strip() == "ok", run.stderr
+
+
+def test_a_kernel_mid_cell_ends_the_cells_activity_as_terminated(server, sim) -> None:
+    """ipykernel installs no SIGTERM handler of its own (only SIGINT's): the lazy one is ours."""
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(env=child_env(server))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        kc.execute_interactive("%load_ext activitysmith_jupyter", timeout=60)
+        kc.execute('%%activitysmith_progress --key kernel-cell --title "Long cell"\n'
+                   'import time\nprint("ready", flush=True)\ntime.sleep(60)\n')
+        while True:
+            msg = kc.get_iopub_msg(timeout=60)
+            if msg["msg_type"] == "stream" and "ready" in msg["content"]["text"]:
+                break
+        time.sleep(0.3)
+        sent = time.monotonic()
+        km.signal_kernel(signal.SIGTERM)
+        while km.is_alive():
+            assert time.monotonic() - sent < 10
+            time.sleep(0.05)
+        assert time.monotonic() - sent < 5.5
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    cs = ended(sim, "kernel-cell")["content_state"]
+    assert cs["subtitle"].startswith("Terminated after") and cs["color"] == "red"
+    assert pushes(sim)[0]["title"].startswith("🛑 Long cell terminated after")
