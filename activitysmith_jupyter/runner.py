@@ -125,13 +125,13 @@ class StderrTail:
 
     def lines(self, limit: int = TAIL_LINES) -> list[str]:
         """The last `limit` lines as a terminal shows them (a ``\\r`` redraw keeps its last state;
-        colour codes dropped)."""
+        colour codes and ``-----`` rules dropped)."""
         with self._lock:
             raw = bytes(self._tail)
         shown = []
         for line in _ANSI.sub(b"", raw).split(b"\n"):
             parts = [p for p in line.split(b"\r") if p.strip()]
-            if parts:
+            if parts and any(ch.isalnum() for ch in parts[-1].decode("utf-8", "replace")):  # not a ---- rule
                 shown.append(parts[-1].decode("utf-8", "replace").rstrip())
         return shown[-limit:]
 

@@ -183,7 +183,7 @@ def test_stderr_tail_shows_what_the_terminal_shows() -> None:
     read, write = os.pipe()
     sink = open(os.devnull, "wb")
     tail = StderrTail(os.fdopen(read, "rb"), sink).start()
-    os.write(write, b"\x1b[31mred line\x1b[0m\n 10%|#   \r 50%|#####   \r100%|##########\nlast\n")
+    os.write(write, b"\x1b[31mred line\x1b[0m\n 10%|#   \r 50%|#####   \r100%|##########\n-------\nlast\n")
     os.close(write)
     tail.join(5)
     sink.close()
