@@ -216,8 +216,8 @@ def run_command(options: RunOptions, *, activity: Any = None, environ: Mapping[s
     err = stderr or sys.stderr
     bars = BarPipe(lambda fields: act.feed(Snapshot(**fields)) if fields is not None else None)
     env = child_environment(environ if environ is not None else os.environ, fd=bars.write_fd)
+    act.start()  # first: its SIGTERM handler (lifecycle) must be the one the forwarder saves and restores
     with _Forwarder() as fwd:
-        act.start()
         try:
             proc = subprocess.Popen(list(options.command), env=env, stderr=subprocess.PIPE,
                                     pass_fds=(bars.write_fd,))

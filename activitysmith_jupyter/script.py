@@ -86,8 +86,7 @@ class activity(contextlib.ContextDecorator, metaclass=_Forward):  # noqa: N801 -
                                              channels=channels, color=color, client=client, **options)
         self.title = title
         self._sources = None if sources is None else tuple(sources)
-        # the hub's own checks, now: a bad option raises at `activity(...)`, before anything is sent
-        Activity(title, **{**self._options, "client": None}, dispatcher=_NOT_SENDING)  # type: ignore[arg-type]
+        _check(Activity(title, **{**self._options, "client": None}, dispatcher=_NOT_SENDING))  # type: ignore[arg-type]
         self._local = threading.local()
 
     def _stack(self) -> list[Activity]:
@@ -124,3 +123,17 @@ class _NotSending:
 
 
 _NOT_SENDING = _NotSending()
+
+
+def _check(probe: Activity) -> None:
+    """A bad option raises at ``activity(...)``, before anything is sent: the hub's own checks (title,
+    type, notify, steps, key) ran in `probe`'s constructor; the first state it would send (color,
+    channels) is checked here as the dispatcher would check it."""
+    from . import content, payloads
+
+    state = content.first_state(probe.title, activity_type=probe.type, steps=probe.steps, subtitle=probe.subtitle,
+                                color=probe.color, metrics={})
+    request: dict[str, Any] = {"content_state": state}
+    if probe.channels:
+        request["channels"] = list(probe.channels)
+    payloads.prepare("stream", request, key=probe.key)

@@ -92,6 +92,22 @@ def test_signals_are_forwarded_and_the_childs_death_is_ours(server, sim, tmp_pat
     assert pushes(sim)[0]["title"].split()[0] in ("🛑", "⏹️")
 
 
+def test_a_child_that_handles_sigterm_and_exits_0_completed(server, sim, tmp_path) -> None:
+    child = script(tmp_path, """
+        import signal, sys, time
+        signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))  # a graceful shutdown
+        print("child ready", flush=True)
+        time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-m", "activitysmith_jupyter", "run", "-k", "graceful", "--",
+                             sys.executable, str(child)], env=child_env(server), stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "child ready"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0
+    assert ended(sim, "graceful")["content_state"]["subtitle"].startswith("Done in")  # the child's word, not ours
+
+
 def test_ctrl_c_in_a_real_terminal_reaches_the_child_once(server, sim, tmp_path) -> None:
     pexpect = pytest.importorskip("pexpect")
     marker = tmp_path / "sigints"

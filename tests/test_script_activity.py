@@ -106,7 +106,8 @@ def test_tqdm_bars_inside_drive_the_block(server, sim, tmp_path) -> None:
     (dict(type="pie"), "type"),
     (dict(steps=0), "steps"),
     (dict(key="no spaces"), "key"),
-], ids=["notify", "type", "steps", "key"])
+    (dict(color="pink"), "color"),
+], ids=["notify", "type", "steps", "key", "color"])
 def test_bad_options_raise_when_activity_is_called_before_anything_is_sent(client, sim, options, field) -> None:
     from activitysmith_jupyter.errors import PayloadError
 
