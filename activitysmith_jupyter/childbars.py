@@ -66,11 +66,11 @@ class BarPipe:
         return self
 
     def close_write_end(self) -> None:
-        """After the child started: only the children hold the write end now."""
-        try:
-            os.close(self.write_fd)
-        except OSError:
-            pass
+        """After the child started: only the children hold the write end now. Once only: a second
+        close would hit whatever file reused the number (a socket of the dispatcher, say)."""
+        fd, self.write_fd = self.write_fd, -1
+        if fd >= 0:
+            os.close(fd)
 
     def drain(self, timeout: float) -> None:
         """Wait up to `timeout` seconds for the reports still in the pipe (EOF once the children exited)."""

@@ -209,3 +209,30 @@ def test_stderr_tail_shows_what_the_terminal_shows() -> None:
 def test_default_title_is_the_command_line_cut_short() -> None:
     assert default_title(["/usr/bin/python3", "train.py", "--epochs", "3"]) == "python3 train.py --epochs 3"
     assert len(default_title(["x"] * 100)) == 60
+
+
+def test_the_bar_pipe_closes_its_write_end_once_so_a_reused_descriptor_survives() -> None:
+    from activitysmith_jupyter.childbars import BarPipe
+
+    pipe = BarPipe(lambda fields: None)
+    closed_number = pipe.write_fd
+    pipe.close_write_end()
+    r, w = os.pipe()  # the lowest free numbers: the one just closed among them
+    assert closed_number in (r, w)
+    pipe.stop()
+    os.fstat(r), os.fstat(w)  # both still open (a double close took the dispatcher's socket once)
+    os.close(r), os.close(w)
+
+
+def test_the_first_process_with_a_live_bar_drives() -> None:
+    from activitysmith_jupyter.childbars import BarPipe
+
+    seen: list = []
+    pipe = BarPipe(seen.append)
+    bar = '{"bar": 1, "n": %d, "total": 10, "desc": "%s:", "unit": "it", "rate": 2.0, "elapsed": 1.0}'
+    pipe.feed_line(b'{"pid": 100, "state": %s}' % (bar % (3, "main")).encode())
+    pipe.feed_line(b'{"pid": 200, "state": %s}' % (bar % (7, "worker")).encode())  # a worker's bar
+    pipe.feed_line(b'{"pid": 100, "state": null}')  # the main bar closed: the worker's drives now
+    pipe.feed_line(b"not json")
+    pipe.stop()
+    assert [(f["description"], f["n"]) if f else None for f in seen] == [("main", 3), ("main", 3), ("worker", 7)]
