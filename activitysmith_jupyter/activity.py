@@ -8,9 +8,8 @@ handed to the dispatcher, which sends it from its own thread (paced by its ``Upd
 update is replaced by a newer one). No IPython, no tqdm: the sources that meet a library live in
 ``activitysmith_jupyter.integrations``.
 
-With no source and no handle calls, the subtitle shows the elapsed time ("Running · 6m elapsed"),
-refreshed on a coarse schedule (every 2 min for 10 min, every 5 min to 1 h, then every 15 min) by one
-process-wide ticker thread, so a long run costs a handful of updates per hour.
+With no source and no handle calls, one process-wide ticker thread refreshes the subtitle with the
+elapsed time ("Running · 6m elapsed"; see ``wording.elapsed_bucket``): a handful of updates per hour.
 """
 from __future__ import annotations
 
@@ -23,7 +22,7 @@ from . import content as _content
 from . import lifecycle as _lifecycle
 from .clock import SYSTEM_CLOCK, Clock
 from .failure import format_failure
-from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, outcome_for
+from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, metric_list, outcome_for
 from .wording import elapsed_bucket, elapsed_text, format_duration, truncate
 
 if TYPE_CHECKING:  # type-only: the dispatcher and its policy load with the first activity
@@ -128,6 +127,7 @@ class Activity:
         colors: Mapping[str, str | None] | None = None,
         describe_file: Callable[[str], str | None] | None = None,
         elapsed_updates: bool = True,
+        name_count: bool = True,
     ) -> None:
         from . import payloads
 
@@ -159,6 +159,7 @@ class Activity:
         self.clock = clock
         self.describe_file = describe_file
         self.elapsed_updates = elapsed_updates
+        self.name_count = name_count  # the end names the last snapshot's count ("Done · 8/8 in 3s")
         self.started_at: float | None = None
         self.ended_at: float | None = None
         self.outcome: Outcome | None = None
@@ -267,7 +268,7 @@ class Activity:
         _ticker.discard(self)
         pop_current(self)
         with self._lock:
-            final = final_state(outcome, self._last, title=self.title, duration=self.elapsed,
+            final = final_state(outcome, self._last if self.name_count else None, title=self.title, duration=self.elapsed,
                                 activity_type=self.type, steps=self.steps, metrics=self._metrics, error=error,
                                 colors=self.colors, content=self._content, describe_file=self.describe_file)
             self._content = final.content_state
@@ -295,7 +296,7 @@ class Activity:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool:
+                 tb: TracebackType | None) -> Literal[False]:
         self.end(outcome_for(exc), error=exc)
         return False
 
@@ -380,7 +381,7 @@ class Activity:
             self._metrics.update(values)
             if self.type != "stats" or self.started_at is None:
                 return
-            self._content = {**self._content, "metrics": _content.metric_list(self._metrics)}
+            self._content = {**self._content, "metrics": metric_list(self._metrics)}
             self._send_update()
 
     def tick(self) -> None:

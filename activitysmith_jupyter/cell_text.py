@@ -6,7 +6,7 @@ import os
 import re
 from typing import Any
 
-from IPython.utils.process import arg_split
+from IPython.utils import process as _process
 
 __all__ = ["MAGIC", "derive_title", "first_comment", "notebook_name", "notify_text", "one_line", "masked_key",
            "transform_progress_cell"]
@@ -28,9 +28,10 @@ def transform_progress_cell(lines: list[str]) -> list[str]:
     begin = f"get_ipython().run_line_magic({MAGIC!r}, {args!r})\n"
     rest = lines[1:]
     if rest and rest[0].startswith("%%"):  # a second cell magic: let IPython's own rule wrap it
-        from IPython.core.inputtransformer2 import cell_magic
+        from IPython.core import inputtransformer2
 
-        rest = cell_magic(rest)
+        wrap: Any = inputtransformer2.cell_magic  # untyped in IPython
+        rest = list(wrap(rest))
     return [begin, *rest]
 
 
@@ -66,12 +67,13 @@ def notify_text(rest: str) -> str:
     """The text of ``%activitysmith notify ...``: one quoted string loses its quotes ("done" -> done);
     anything else is taken as typed, so apostrophes and inner quotes survive (It's done)."""
     if len(rest) >= 2 and rest[0] in "'\"" and rest[-1] == rest[0]:
+        split: Any = getattr(_process, "arg_split")  # untyped in IPython
         try:
-            words = arg_split(rest, posix=True)
+            words = list(split(rest, posix=True))
         except ValueError:
             words = []
         if len(words) == 1:
-            return words[0].strip()
+            return str(words[0]).strip()
     return rest
 
 

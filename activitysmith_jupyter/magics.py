@@ -13,12 +13,13 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
+from IPython.core import magic_arguments as _magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments
-from IPython.utils.process import arg_split
+from IPython.utils import process as _process
 from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
 from .cell import ActivitySettings, CellActivity
@@ -36,6 +37,23 @@ __all__ = [
 ]
 
 log = logging.getLogger("activitysmith_jupyter")
+
+# IPython's option decorators and arg_split carry no types: give them theirs here, once.
+_F = TypeVar("_F", bound=Callable[..., Any])
+_untyped: Any = _magic_arguments
+
+
+def argument(*names: str, **options: Any) -> Callable[[_F], _F]:
+    return cast("Callable[[_F], _F]", _untyped.argument(*names, **options))
+
+
+def magic_arguments() -> Callable[[_F], _F]:
+    return cast("Callable[[_F], _F]", _untyped.magic_arguments())
+
+
+def arg_split(line: str, *, posix: bool) -> list[str]:
+    split: Any = getattr(_process, "arg_split")
+    return list(split(line, posix=posix))
 
 NOTIFY = ("always", "failure", "never")
 TYPES = ("progress", "segmented_progress")
@@ -130,6 +148,13 @@ class ActivitySmithMagics(Magics):
         self._open: list[tuple[int, Any, CellActivity]] = []  # (depth, ExecutionResult, activity)
         self._depth = 0
 
+    @property
+    def _shell(self) -> Any:
+        """The shell (a Magics made by load_ipython_extension always has one)."""
+        if self.shell is None:
+            raise UsageError("the ActivitySmith magics are not attached to a shell")
+        return self.shell
+
     # -- settings resolution -------------------------------------------------------------------
     def _setting(self, option: Any, trait: str, env_name: str | None, default: Any) -> Any:
         if option is not None:
@@ -155,9 +180,9 @@ class ActivitySmithMagics(Magics):
             from .client import default_client
 
             return default_client()
-        if name not in self.shell.user_ns:
+        if name not in self._shell.user_ns:
             raise UsageError(f"{source} = {name!r}: no such variable in the notebook")
-        client = self.shell.user_ns[name]
+        client = self._shell.user_ns[name]
         if not hasattr(client, "live_activities") and not hasattr(client, "update_stream"):
             raise UsageError(
                 f"{source} = {name!r} is a {type(client).__name__}, not an ActivitySmith client or a Dispatcher"
@@ -174,7 +199,7 @@ class ActivitySmithMagics(Magics):
 
     def _describe_file(self, filename: str) -> str | None:
         try:
-            label = self.shell.compile.format_code_name(filename)
+            label = self._shell.compile.format_code_name(filename)
         except Exception:
             return None
         return " ".join(label) if label else None
@@ -211,16 +236,16 @@ class ActivitySmithMagics(Magics):
         settings, client = self._resolve(line)
         if cell is None:
             self._begin(settings, client)
-            return None
-        return self._run_nested(settings, client, cell)
+        else:
+            self._run_nested(settings, client, cell)
 
     def _resolve(self, line: str) -> tuple[ActivitySettings, Any]:
         try:  # posix splitting: quotes group words and are removed (-t "My run")
             argv = arg_split(line, posix=True)
         except ValueError as exc:
             raise UsageError(f"cannot read the options {line!r}: {exc}") from None
-        args = self.activitysmith_progress.parser.parse_args(argv)
-        shell = self.shell
+        args = getattr(ActivitySmithMagics.activitysmith_progress, "parser").parse_args(argv)
+        shell = self._shell
         current = getattr(shell.displayhook, "exec_result", None)
         raw = getattr(getattr(current, "info", None), "raw_cell", None) or ""
         count = getattr(current, "execution_count", None) or shell.execution_count
@@ -269,7 +294,7 @@ class ActivitySmithMagics(Magics):
 
     def _begin(self, settings: ActivitySettings, client: Any) -> CellActivity:
         activity = self._new_activity(settings, client)
-        entry = (max(self._depth, 1), getattr(self.shell.displayhook, "exec_result", None), activity)
+        entry = (max(self._depth, 1), getattr(self._shell.displayhook, "exec_result", None), activity)
         self._open.append(entry)  # first: a Ctrl-C during start() still gets its end at post_execute
         try:
             activity.start()
@@ -278,12 +303,12 @@ class ActivitySmithMagics(Magics):
             raise
         return activity
 
-    def _run_nested(self, settings: ActivitySettings, client: Any, cell: str) -> Any:
+    def _run_nested(self, settings: ActivitySettings, client: Any, cell: str) -> None:
         """Fallback for a direct ``run_cell_magic`` call (the transformer handles real cells)."""
         activity = self._new_activity(settings, client).start()
         result = None
         try:
-            result = self.shell.run_cell(cell, store_history=False)
+            result = self._shell.run_cell(cell, store_history=False)
         except BaseException as exc:
             activity.finish(outcome_for(exc), exc)
             raise
@@ -334,7 +359,7 @@ class ActivitySmithMagics(Magics):
         command, rest = (line.split(None, 1) + ["", ""])[:2]
         rest = rest.strip()
         if not command or command in ("help", "-h", "--help"):
-            print(inspect.cleandoc(self.activitysmith.__doc__ or ""))
+            print(inspect.cleandoc(ActivitySmithMagics.activitysmith.__doc__ or ""))
             return
         if command == "status":
             if rest:

@@ -33,7 +33,7 @@ Outcome = Literal["completed", "stopped", "failed", "interrupted", "terminated",
 OUTCOMES: tuple[Outcome, ...] = ("completed", "stopped", "failed", "interrupted", "terminated", "killed")
 FAILURES: frozenset[Outcome] = frozenset(("failed", "terminated", "killed"))  # notify="failure" pushes these
 
-DEFAULT_COLORS: Mapping[Outcome, str] = {
+DEFAULT_COLORS: Mapping[str, str] = {
     "completed": "green", "stopped": "orange", "failed": "red",
     "interrupted": "orange", "terminated": "red", "killed": "red",
 }

@@ -27,7 +27,7 @@ from typing import Any
 from tqdm.auto import tqdm as tqdm_auto
 
 from . import payloads
-from .activity import Activity, NotifyPolicy
+from .activity import Activity, ActivityType, NotifyPolicy
 from .dispatch import Dispatcher, dispatcher_for
 from .integrations._tqdm_bars import BarSnapshot, bar_subtitle, hub_snapshot, running_state, snapshot
 from .integrations._tqdm_close import after_this_cell, close_outcome
@@ -120,7 +120,7 @@ class _Mirror:
             _release_key(self.key)
 
 
-class tqdm_activitysmith(tqdm_auto):  # type: ignore[misc,valid-type]  # pylint: disable=inconsistent-mro
+class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disable=inconsistent-mro
     """``tqdm.auto.tqdm`` that also mirrors the bar to a ``progress`` Live Activity on a stream.
 
     Extra keyword arguments (all optional):
@@ -172,7 +172,7 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[misc,valid-type]  # pylint:
         try:
             if dispatcher is None:
                 dispatcher = dispatcher_for(client)
-            kind = "progress" if self.total else "value"
+            kind: ActivityType = "progress" if self.total else "value"
             activity = Activity(title[:MAX_TITLE] if title else (desc or "Progress")[:MAX_TITLE], key=key, type=kind,
                                 notify=notify, channels=channels or (), color=color, dispatcher=dispatcher,
                                 policy=policy, clock=dispatcher.clock, elapsed_updates=False)

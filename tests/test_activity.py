@@ -236,3 +236,12 @@ def test_format_failure_truncates_long_messages() -> None:
         text = format_failure(exc)
     assert len(text) <= 400
     assert text.splitlines()[0].endswith("…") and len(text.splitlines()[0]) <= len("RuntimeError: ") + 200
+
+
+def test_a_cells_end_names_its_duration_not_a_bars_count(dispatcher, cell_clock) -> None:
+    act = make(dispatcher, cell_clock).start(background=False)
+    act.on_bar(bar(25, 100))  # bars come and go within a cell
+    cell_clock.advance(90)
+    act.finish("stopped")
+    state = act.content_state
+    assert (state["subtitle"], state["percentage"], state["color"]) == ("Stopped after 1m 30s", 25.0, "orange")

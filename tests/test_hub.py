@@ -110,6 +110,7 @@ def test_feeding_an_unstarted_activity_starts_it_with_that_snapshot(dispatcher, 
 
 def test_stats_metrics_are_merged_and_shown_and_named_in_the_push(dispatcher, sim, clock) -> None:
     act = Activity("Fit", key="fit", type="stats", dispatcher=dispatcher, clock=clock).start()
+    assert dispatcher.flush(5)  # the start is out (else the next state replaces the waiting one)
     act.metrics(loss=0.9, epoch=1)
     act.metrics(loss=0.23149)
     assert act.content_state["metrics"] == [{"label": "loss", "value": 0.231}, {"label": "epoch", "value": 1}]
@@ -207,3 +208,20 @@ def test_a_script_block_delivers_its_end_even_when_the_process_exits_right_after
     assert end["subtitle"].startswith(subtitle)
     [push] = [r.json for r in sim.requests if r.path == "/push-notification" and r.status == 200]
     assert push["title"].startswith("✅ Script job finished" if mode == "ok" else "❌ Script job failed")
+
+
+def test_integrations_are_listed_in_one_table_and_none_loads_with_the_package() -> None:
+    import importlib.util
+
+    from activitysmith_jupyter.integrations import INTEGRATIONS, load
+
+    assert INTEGRATIONS["tqdm"] == "activitysmith_jupyter.integrations.tqdm"
+    for library, module in INTEGRATIONS.items():
+        assert module == f"activitysmith_jupyter.integrations.{library}" and importlib.util.find_spec(module)
+    with pytest.raises(KeyError, match="no integration for 'torch'; known: tqdm"):
+        load("torch")
+    probe = ("import sys, activitysmith_jupyter, activitysmith_jupyter.activity, activitysmith_jupyter.integrations; "
+             "print(sorted(m for m in sys.modules if m.startswith(('tqdm', 'IPython', 'activitysmith_jupyter.integrations.'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
+    assert hasattr(load("tqdm"), "BarSource")

@@ -495,3 +495,26 @@ async def test_async_for_bar_completes_and_a_cancelled_one_ends_incomplete(dispa
     assert activity(sim, "async-done")["content_state"]["color"] == "green"
     cancelled = activity(sim, "async-cancelled")
     assert cancelled["state"] == "ended" and cancelled["content_state"]["subtitle"].startswith("Stopped at 1/20")
+
+
+def test_the_bar_observer_is_a_progress_source_for_any_activity(dispatcher, sim, null) -> None:
+    from activitysmith_jupyter.activity import Activity
+    from activitysmith_jupyter.integrations.tqdm import BarSource
+
+    leftover = tqdm_auto(total=5, desc="leftover", file=null)  # open before: not this activity's progress
+    act = Activity("Script run", key="script-run", dispatcher=dispatcher, notify="never").start()
+    source = BarSource(interval=60)
+    act.attach(source)
+    bar = tqdm_auto(total=8, desc="library", file=null)  # as a library would, in the activity's time
+    bar.update(2)
+    bar.refresh()
+    source.observer.poll()
+    assert act.content_state["subtitle"].startswith("library: 2/8") and act.content_state["percentage"] == 25.0
+    bar.update(6)
+    bar.close()
+    act.end("completed")  # detaches the source; its last look reports the bar's close
+    leftover.close()
+    assert source.observer is None
+    assert dispatcher.flush(5)
+    end = activity(sim, "script-run")["content_state"]
+    assert end["subtitle"].startswith("Done · 8/8 in ") and end["percentage"] == 100

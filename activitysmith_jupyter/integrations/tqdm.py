@@ -39,7 +39,7 @@ def _live_bars() -> list[Any]:
     """A defensive copy of tqdm's class-level set of open bars (shared by every subclass)."""
     for _ in range(5):
         try:
-            return [b for b in list(std_tqdm._instances) if not getattr(b, "disable", True)]
+            return [b for b in list(getattr(std_tqdm, "_instances", ())) if not getattr(b, "disable", True)]
         except RuntimeError:  # the set changed while copying: try again
             continue
     return []
@@ -64,11 +64,13 @@ class BarObserver:
     Callback exceptions are logged and the observer goes on.
     """
 
-    def __init__(self, callback: Callable[[BarSnapshot], Any], *, interval: float = 0.5) -> None:
+    def __init__(self, callback: Callable[[BarSnapshot], Any], *, interval: float = 0.5,
+                 ignore: frozenset[int] = frozenset()) -> None:
         if interval <= 0:
             raise ValueError("interval must be > 0")
         self.callback = callback
         self.interval = interval
+        self.ignore = ignore  # id()s of bars that are not this observer's (e.g. left open earlier)
         self._poll_lock = threading.Lock()  # one look at a time; guards _running
         self._running = False
         self._due = -math.inf  # monotonic time of the next look (the shared poller's bookkeeping)
@@ -127,7 +129,7 @@ class BarObserver:
             logger.warning("activitysmith_jupyter: bar observer callback failed", exc_info=True)
 
     def _poll(self) -> None:
-        bars = _live_bars()
+        bars = [b for b in _live_bars() if id(b) not in self.ignore] if self.ignore else _live_bars()
         tracked = self._tracked  # held strongly: a closed bar's final count stays readable
         if tracked is not None and not any(b is tracked for b in bars):
             self._tracked, self._last = None, None
@@ -199,12 +201,11 @@ class BarSource:
         self.interval = interval
         self._activity: Activity | None = None
         self.observer: BarObserver | None = None
-        self._stale: frozenset[int] = frozenset()
 
     def attach(self, activity: Activity) -> None:
-        self._stale = frozenset(id(b) for b in list(getattr(std_tqdm, "_instances", ())))
+        stale = frozenset(id(b) for b in list(getattr(std_tqdm, "_instances", ())))
         self._activity = activity
-        self.observer = BarObserver(self._on_bar, interval=self.interval).start()
+        self.observer = BarObserver(self._on_bar, interval=self.interval, ignore=stale).start()
 
     def detach(self) -> None:
         observer, self.observer = self.observer, None
@@ -214,5 +215,5 @@ class BarSource:
 
     def _on_bar(self, bar: BarSnapshot) -> None:
         activity = self._activity
-        if activity is not None and bar.bar_id not in self._stale:
+        if activity is not None:
             activity.feed(hub_snapshot(bar, described=True))
