@@ -32,7 +32,7 @@ __all__ = ["RunOptions", "StderrTail", "default_title", "exit_outcome", "prepare
 
 log = logging.getLogger("activitysmith_jupyter")
 
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+FORWARDED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 MAX_TITLE = 60
 TAIL_LINES = 6
 TAIL_BYTES = 16384
@@ -69,14 +69,14 @@ def exit_outcome(returncode: int, *, forwarded: int | None = None) -> tuple[Outc
             return "interrupted", name
         if sig == signal.SIGKILL:
             return "killed", name
-        if sig in (signal.SIGTERM, signal.SIGHUP):
+        if sig in FORWARDED:  # SIGTERM, SIGHUP (SIGINT is handled above)
             return "terminated", name
         return "failed", name
     if returncode == 0:
         return "completed", None
     if forwarded == signal.SIGINT or returncode == 128 + signal.SIGINT:
         return "interrupted", f"exit {returncode}"
-    if forwarded in (signal.SIGTERM, signal.SIGHUP) or returncode == 128 + signal.SIGTERM:
+    if forwarded is not None or returncode == 128 + signal.SIGTERM:
         return "terminated", f"exit {returncode}"
     return "failed", f"exit {returncode}"
 

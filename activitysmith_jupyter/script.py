@@ -16,18 +16,22 @@ checked when ``activity(...)`` is called, before anything is sent.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
+import inspect
 import logging
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
     from .activity import Activity, ProgressSource
 
 __all__ = ["activity", "default_sources"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 log = logging.getLogger("activitysmith_jupyter")
 
@@ -95,7 +99,7 @@ class activity(contextlib.ContextDecorator, metaclass=_Forward):  # noqa: N801 -
             stack = self._local.stack = []
         return stack
 
-    def __enter__(self) -> Activity:
+    def _open(self) -> Activity:
         from .activity import Activity
 
         act = Activity(self.title, **self._options)
@@ -105,6 +109,10 @@ class activity(contextlib.ContextDecorator, metaclass=_Forward):  # noqa: N801 -
                 act.attach(source)
             except Exception as exc:  # noqa: BLE001 - the block runs without that source
                 log.warning("could not follow %s: %s", type(source).__name__, exc)
+        return act
+
+    def __enter__(self) -> Activity:
+        act = self._open()
         self._stack().append(act)
         return act
 
@@ -113,6 +121,24 @@ class activity(contextlib.ContextDecorator, metaclass=_Forward):  # noqa: N801 -
         act = self._stack().pop()
         act.__exit__(exc_type, exc, tb)
         return False
+
+    def __call__(self, func: F) -> F:
+        """Decorate `func`; an ``async def`` is awaited inside its activity (not just created)."""
+        if not inspect.iscoroutinefunction(func):
+            return super().__call__(func)  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            act = self._open()  # its own: concurrent tasks of one thread must not share a stack
+            try:
+                result = await func(*args, **kwargs)
+            except BaseException as exc:
+                act.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            act.__exit__(None, None, None)
+            return result
+
+        return run  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return f"activity({self.title!r})"

@@ -67,6 +67,34 @@ def test_each_call_of_a_decorated_function_is_its_own_activity(server, sim, tmp_
     assert len(ends) == 2 and pushes(sim) == []
 
 
+def test_an_async_function_is_awaited_inside_its_activity(server, sim, tmp_path) -> None:
+    path = script(tmp_path, """
+        import asyncio
+        from activitysmith_jupyter import activity, current_activity
+
+        @activity("Crawl", notify="never")
+        async def crawl(fail):
+            await asyncio.sleep(0.2)
+            assert current_activity() is not None
+            if fail:
+                raise RuntimeError("robots.txt says no")
+
+        async def main():
+            await crawl(False)
+            try:
+                await crawl(True)
+            except RuntimeError:
+                pass
+
+        asyncio.run(main())
+    """)
+    run = python(path, child_env(server))
+    assert run.returncode == 0, run.stderr
+    ends = [r.json["content_state"]["subtitle"] for r in sim.requests if r.method == "DELETE"]
+    assert len(ends) == 2 and ends[0].startswith("Done in 0.") and ends[1].startswith("Failed after 0.")
+    assert "RuntimeError" in ends[1]
+
+
 @pytest.mark.parametrize(("code", "status", "outcome"), [
     ("sys.exit(0)", 0, "Done"),
     ("sys.exit(4)", 4, "Failed"),
