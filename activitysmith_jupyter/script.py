@@ -125,7 +125,7 @@ class activity(contextlib.ContextDecorator, metaclass=_Forward):  # noqa: N801 -
     def __call__(self, func: F) -> F:
         """Decorate `func`; an ``async def`` is awaited inside its activity (not just created)."""
         if not inspect.iscoroutinefunction(func):
-            return super().__call__(func)  # type: ignore[return-value]
+            return super().__call__(func)
 
         @functools.wraps(func)
         async def run(*args: Any, **kwargs: Any) -> Any:
