@@ -6,8 +6,6 @@ them are used (``%load_ext activitysmith_jupyter``, ``Composer``, ``activitysmit
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -41,13 +39,53 @@ _LAZY: dict[str, str] = {
     "Dispatcher": "dispatch",
     "dispatcher_for": "dispatch",
     "UpdatePolicy": "policy",
-    "Activity": "activity",
-    "current_activity": "activity",
+    "Activity": "hub",
+    "current_activity": "hub",
     "activity": "script",
     "Composer": "widgets",
+    "LiveActivityColor": "_constants",
+    "PushInterruptionLevel": "_constants",
 }
 
-__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", *_LAZY]
+# Written out for linters and editors; tests/test_package_names.py checks it against _LAZY.
+__all__ = [
+    "__version__",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+    "ActivitySmith",
+    "AsyncActivitySmith",
+    "default_client",
+    "set_default_client",
+    "APIObject",
+    "content_state",
+    "metric",
+    "action",
+    "alert_icon",
+    "alert_badge",
+    "validate",
+    "build_request",
+    "prepare",
+    "Problem",
+    "ActivitySmithError",
+    "PayloadError",
+    "APIError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "RateLimitError",
+    "LiveActivityLimitError",
+    "Simulator",
+    "SimulatorServer",
+    "shared_simulator",
+    "Dispatcher",
+    "dispatcher_for",
+    "UpdatePolicy",
+    "Activity",
+    "current_activity",
+    "activity",
+    "Composer",
+    "LiveActivityColor",
+    "PushInterruptionLevel",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -61,20 +99,6 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
-
-
-class _Package(types.ModuleType):
-    """`activitysmith_jupyter.activity` is the public `activity()` (the name issue 12 fixed), though the
-    hub's module has the same name: importing that module must not rebind the package attribute
-    (the module stays reachable as `activitysmith_jupyter.activity` in imports and `sys.modules`)."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "activity" and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -92,12 +116,31 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names, for type checkers and IDEs
-    from .activity import Activity, current_activity
+    from ._constants import LiveActivityColor, PushInterruptionLevel
+    from .hub import Activity, current_activity
     from .script import activity
     from .client import ActivitySmith, AsyncActivitySmith, default_client, set_default_client
     from .dispatch import Dispatcher, dispatcher_for
-    from .errors import APIConnectionError, APIError, APITimeoutError, ActivitySmithError, LiveActivityLimitError, PayloadError, RateLimitError
-    from .payloads import Problem, action, alert_badge, alert_icon, build_request, content_state, metric, prepare, validate
+    from .errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        ActivitySmithError,
+        LiveActivityLimitError,
+        PayloadError,
+        RateLimitError,
+    )
+    from .payloads import (
+        Problem,
+        action,
+        alert_badge,
+        alert_icon,
+        build_request,
+        content_state,
+        metric,
+        prepare,
+        validate,
+    )
     from .policy import UpdatePolicy
     from .responses import APIObject
     from .simulator import Simulator, SimulatorServer, shared_simulator

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 __all__ = ["find_quickstart", "run_quickstart"]
 
@@ -41,7 +41,7 @@ def run_quickstart(notebook: Path | None = None, *, out: TextIO = sys.stdout, ti
         return 2
 
     path = notebook or find_quickstart()
-    nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]  # nbformat has no annotations
     # The kernel inherits this process's environment: drop any real key so only the simulator answers.
     saved = {name: os.environ.pop(name) for name in _SETTINGS if name in os.environ}
     print(f"Running {path.name} against the embedded ActivitySmith simulator (no network)…\n", file=out)
@@ -68,7 +68,7 @@ def run_quickstart(notebook: Path | None = None, *, out: TextIO = sys.stdout, ti
     return 0
 
 
-def _output_text(output: dict) -> str:
+def _output_text(output: dict[str, Any]) -> str:
     if output.get("output_type") == "stream" and output.get("name") == "stdout":
         return str(output.get("text", ""))
     if output.get("output_type") in ("execute_result", "display_data"):

@@ -199,7 +199,7 @@ def _terminal_sent_it_too() -> bool:
 
 def prepare(options: RunOptions) -> Any:
     """The activity for `options` (not started). Bad options raise here (ValueError, PayloadError)."""
-    from .activity import Activity
+    from .hub import Activity
 
     title = options.title or default_title(options.command)
     # the closing push is ours (it carries the stderr tail): the activity itself sends none

@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
-    from .activity import Activity, ProgressSource
+    from .hub import Activity, ProgressSource
 
 __all__ = ["activity", "default_sources"]
 
@@ -57,18 +57,7 @@ def default_sources() -> list[ProgressSource]:
     return sources
 
 
-class _Forward(type):
-    """``activitysmith_jupyter.activity`` is this class (the name the issue fixed), while the hub
-    lives in the module of the same name: attribute reads fall through to that module, so
-    ``import activitysmith_jupyter.activity as m; m.Activity`` keeps working."""
-
-    def __getattr__(cls, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(importlib.import_module("activitysmith_jupyter.activity"), name)
-
-
-class activity(contextlib.ContextDecorator, metaclass=_Forward):  # noqa: N801 - the issue's name
+class activity(contextlib.ContextDecorator):  # noqa: N801 - the name issue 12 fixed
     """A Live Activity for a ``with`` block or a decorated function (see the module docstring).
 
     Options are the cell magic's: `key` (stream key; default from the title), `type` (``progress``,
@@ -84,7 +73,7 @@ class activity(contextlib.ContextDecorator, metaclass=_Forward):  # noqa: N801 -
                  notify: Literal["always", "failure", "never"] = "always",
                  channels: Sequence[str] | str = (), color: str | None = "blue", client: Any = None,
                  sources: Sequence[ProgressSource] | None = None, **options: Any) -> None:
-        from .activity import Activity
+        from .hub import Activity
 
         self._options: dict[str, Any] = dict(key=key, type=type, steps=steps, subtitle=subtitle, notify=notify,
                                              channels=channels, color=color, client=client, **options)
@@ -100,7 +89,7 @@ class activity(contextlib.ContextDecorator, metaclass=_Forward):  # noqa: N801 -
         return stack
 
     def _open(self) -> Activity:
-        from .activity import Activity
+        from .hub import Activity
 
         act = Activity(self.title, **self._options)
         act.__enter__()  # start, current_activity()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from shell_helpers import fresh_shell, time_worst_call
 
-import activitysmith_jupyter.activity as activity_mod
+import activitysmith_jupyter.hub as activity_mod
 import activitysmith_jupyter.tqdm as as_tqdm
 from activitysmith_jupyter.client import default_client, set_default_client
 from activitysmith_jupyter.dispatch import dispatcher_for

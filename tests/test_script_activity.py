@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import signal
-import sys
 
 import pytest
 from process_helpers import child_env, ended, pushes, python, script
 
 from activitysmith_jupyter import activity, current_activity
-from activitysmith_jupyter.activity import Activity
+from activitysmith_jupyter.hub import Activity
 
 
 def test_with_block_steps_metrics_and_success_push(server, sim, tmp_path) -> None:
@@ -144,11 +143,10 @@ def test_bad_options_raise_when_activity_is_called_before_anything_is_sent(clien
     assert sim.requests == []
 
 
-def test_the_block_is_the_current_activity_and_the_hub_module_stays_importable(client, dispatcher) -> None:
-    import activitysmith_jupyter.activity as hub
+def test_the_block_is_the_current_activity(client, dispatcher) -> None:
+    import activitysmith_jupyter
 
-    assert hub.Activity is Activity  # `activity` is the function; the module's names still read through it
+    assert activitysmith_jupyter.activity is activity
     with activity("Inner", client=client, sources=()) as a:
         assert isinstance(a, Activity) and current_activity() is a
     assert current_activity() is None and a.outcome == "completed"
-    assert sys.modules["activitysmith_jupyter.activity"].Activity is Activity

@@ -100,7 +100,7 @@ def test_the_handler_is_installed_lazily_and_only_on_the_main_thread(tmp_path) -
     path = script(tmp_path, """
         import signal, threading
         from activitysmith_jupyter import lifecycle
-        from activitysmith_jupyter.activity import Activity
+        from activitysmith_jupyter.hub import Activity
         from activitysmith_jupyter.simulator import Simulator
         from activitysmith_jupyter.client import ActivitySmith
         client = ActivitySmith(transport=Simulator().transport())

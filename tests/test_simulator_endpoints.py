@@ -209,7 +209,7 @@ def test_a_simulator_bug_answers_500_instead_of_raising(sim, monkeypatch):
     def boom(*_args):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(sim, "_on_push", boom)
+    monkeypatch.setattr(sim._phone, "on_push", boom)
     with api(sim) as http:
         r = http.post("/push-notification", json={"title": "x"})
     assert r.status_code == 500

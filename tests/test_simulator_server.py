@@ -12,6 +12,7 @@ import pytest
 from simulator_helpers import AUTH, progress
 
 from activitysmith_jupyter.simulator import SimulatorServer
+from activitysmith_jupyter.simulator.page import page_response
 
 
 def test_server_url_is_a_usable_base_url(sim, server):
@@ -132,7 +133,7 @@ def test_cli_refuses_an_empty_key():
 
 def test_state_json_is_valid_json_with_unicode(sim):
     sim.handle("POST", "/push-notification", AUTH, json.dumps({"title": "💸"}))
-    response = sim.handle("GET", "/_sim/state")
+    response = page_response(sim, "GET", "/_sim/state")
     assert response.json()["notifications"][0]["request"]["title"] == "💸"
 
 

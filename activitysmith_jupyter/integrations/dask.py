@@ -20,7 +20,7 @@ from dask.callbacks import Callback
 from ..outcome import Snapshot
 
 if TYPE_CHECKING:
-    from ..activity import Activity
+    from ..hub import Activity
 
 __all__ = ["DaskSource", "install", "task_counts"]
 
@@ -97,7 +97,7 @@ class DaskSource:
     def _target(self) -> Activity | None:
         if not self.follow_current:
             return self._activity
-        from ..activity import current_activity
+        from ..hub import current_activity
 
         return current_activity()
 

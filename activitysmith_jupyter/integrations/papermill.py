@@ -42,7 +42,7 @@ class NotebookRun:
     """The activity of one papermill run, driven by the notebook wrapper's cell callbacks."""
 
     def __init__(self, nb_man: Any, *, title: str, **options: Any) -> None:
-        from ..activity import Activity
+        from ..hub import Activity
 
         self.nb_man = nb_man
         self.code_cells = [i for i, c in enumerate(nb_man.nb.cells) if c.get("cell_type") == "code"]

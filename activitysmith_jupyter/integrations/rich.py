@@ -25,7 +25,7 @@ from rich.text import Text
 from ..outcome import Snapshot
 
 if TYPE_CHECKING:
-    from ..activity import Activity
+    from ..hub import Activity
 
 __all__ = ["RichProgressSource", "install", "live_progress", "outermost_task", "snapshot_of"]
 
@@ -160,7 +160,7 @@ class RichProgressSource:
     def _target(self) -> Activity | None:
         if not self.follow_current:
             return self._activity
-        from ..activity import current_activity
+        from ..hub import current_activity
 
         return current_activity()
 

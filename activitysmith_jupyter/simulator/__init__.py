@@ -5,12 +5,17 @@
     with sim.serve() as server: ...        # real HTTP on 127.0.0.1, server.url
     print(sim.timeline())                  # what the phone showed
 
-Modules: state (the Simulator), routes (paths -> endpoints), validation (payloads.validate's problems
-as the API's 400 text), limits (sliding windows), faults, records, timeline, transport (httpx, sync
-and async), server (stdlib ThreadingHTTPServer), page (GET /), __main__ (CLI).
+Modules: state (the Simulator: faults, auth, routing, validation, budgets, request log), phone (what
+each endpoint does to the simulated phone), routes (paths -> endpoints), validation (payloads.validate's
+problems as the API's 400 text), limits (sliding windows), faults, records, timeline, and the adapters:
+transport (httpx, sync and async), server (stdlib ThreadingHTTPServer) and page (GET / and
+GET /_sim/state, no key needed). The adapters depend on backend's Protocols (`SimulatorBackend`:
+`handle`, `clock`, `snapshot`), never on `Simulator`; `Simulator.handle` answers API requests only.
+__main__ is the CLI.
 
 Where the API documentation is silent, the simulator chooses (and tests) this:
-* Order of checks: fault -> 401 -> 404 route -> 400 JSON -> 400 validation -> 429 budget -> handler.
+* GET / and GET /_sim/state (with or without /api) are the page's: no key, not recorded, no budget.
+* Order of checks for API requests: fault -> 401 -> 404 route -> 400 JSON -> 400 validation -> 429 budget -> handler.
   Only valid requests spend the budget; 429 answers do not.
 * Budgets: push, replace, stream PUT/DELETE and legacy start/update/end share 60/min per account
   (sliding 60 s window); metrics have their own 300/min; badge has none. A 429 carries
@@ -37,6 +42,7 @@ from __future__ import annotations
 
 import threading
 
+from .backend import SimulatorBackend
 from .faults import Fault
 from .records import ActivityRecord, Event, RecordedRequest, SimResponse
 from .server import SimulatorServer
@@ -44,7 +50,7 @@ from .state import Simulator
 from .transport import SimulatorTransport
 
 __all__ = [
-    "Simulator", "SimulatorServer", "SimulatorTransport", "shared_simulator",
+    "Simulator", "SimulatorBackend", "SimulatorServer", "SimulatorTransport", "shared_simulator",
     "RecordedRequest", "Event", "ActivityRecord", "SimResponse", "Fault",
 ]
 

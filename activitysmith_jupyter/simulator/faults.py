@@ -27,9 +27,9 @@ def default_error_body(status: int) -> dict[str, Any]:
     return body
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Fault:
-    """One scripted failure. `times=None` matches forever."""
+    """One scripted failure, built with keywords. `times=None` matches forever."""
 
     status: int | None = None
     times: int | None = 1

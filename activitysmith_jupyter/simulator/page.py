@@ -1,6 +1,8 @@
 """The simulator's web page (GET "/"): the simulated iPhone's Lock Screen, live.
 
-The server renders the page with `preview.render_lock_screen` (the same HTML the Composer previews).
+The page is rendered with `preview.render_lock_screen` (the same HTML the Composer previews) from a
+`StateView` (anything with `snapshot()`); `page_response` answers the page's two routes for the server
+and the in-process transport, so `Simulator.handle` only ever sees API requests.
 A few lines of JavaScript poll ``/_sim/state`` about once a second and, when the state changed,
 fetch ``/`` again and swap the phone and the event log in place, so one renderer serves both the
 first load and every update. The page never contains the API key (the state has none).
@@ -9,14 +11,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..preview import render_lock_screen
+from .backend import StateView
+from .records import SimResponse, json_response
+from .routes import split_path
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .state import Simulator
+__all__ = ["PAGE_PATHS", "POLL_INTERVAL_MS", "page_response", "render_page"]
 
-__all__ = ["POLL_INTERVAL_MS", "render_page"]
+PAGE_PATHS = ("/", "/_sim/state")  # with or without the /api prefix; GET only, no key needed
 
 POLL_INTERVAL_MS = 1000
 _MAX_EVENTS = 60
@@ -93,9 +97,19 @@ def _metric_value(value: Any) -> Any:
     return value.get("value") if isinstance(value, Mapping) else value
 
 
-def render_page(sim: Simulator) -> str:
-    """The whole HTML page for the simulator's current state."""
-    state = sim.snapshot()
+def page_response(source: StateView, method: str, target: str) -> SimResponse | None:
+    """The page (GET /) or the state as JSON (GET /_sim/state); None for any other request (an API call)."""
+    path = split_path(target)
+    if method.upper() != "GET" or path not in PAGE_PATHS:
+        return None
+    if path == "/_sim/state":
+        return json_response(200, source.snapshot())
+    return SimResponse(200, {"content-type": "text/html; charset=utf-8"}, render_page(source).encode("utf-8"))
+
+
+def render_page(source: StateView) -> str:
+    """The whole HTML page for the simulated phone's current state."""
+    state = source.snapshot()
     phone = render_lock_screen(state.get("lock_screen") or [], state.get("notifications") or [],
                                date_text="ActivitySmith simulator")
     return (

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["SimResponse", "RecordedRequest", "Event", "ActivityRecord", "iso", "redact_headers", "json_response"]
+__all__ = ["SimResponse", "RecordedRequest", "Event", "ActivityRecord", "Reply", "iso", "redact_headers", "json_response"]
 
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key"})
 
@@ -40,6 +40,14 @@ class SimResponse:
 def json_response(status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> SimResponse:
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     return SimResponse(status, {"content-type": "application/json", **(headers or {})}, body)
+
+
+class Reply(Exception):
+    """Raised while handling a request to answer it with an error response instead."""
+
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.response = json_response(status, body, headers)
 
 
 @dataclass
@@ -103,7 +111,6 @@ class ActivityRecord:
     ended_at: float | None = None
     dismiss_at: float | None = None
     previous_activity_id: str | None = None
-    end_reason: str | None = None
 
     @property
     def type(self) -> str | None:

@@ -1,14 +1,17 @@
-"""The Simulator behind a real HTTP server on 127.0.0.1 (stdlib, one daemon thread per connection)."""
+"""A simulator behind a real HTTP server on 127.0.0.1 (stdlib, one daemon thread per connection).
+
+Serves anything with `handle`, `clock` and `snapshot` (`backend.SimulatorBackend`): the page's routes
+through `page.page_response`, every other request through `handle`."""
 from __future__ import annotations
 
 import logging
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .state import Simulator
+from .backend import SimulatorBackend
+from .page import page_response
 
 __all__ = ["SimulatorServer"]
 
@@ -42,7 +45,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(400, "Malformed request body framing")
             return
         sim = self.server.simulator
-        result = sim.handle(self.command, self.path, self.headers.items(), body)
+        result = page_response(sim, self.command, self.path) or sim.handle(self.command, self.path,
+                                                                           self.headers.items(), body)
         if result.fault == "refuse":  # the server variant can only hang up before answering
             self._hang_up()
             return
@@ -76,7 +80,7 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], simulator: Simulator) -> None:
+    def __init__(self, address: tuple[str, int], simulator: SimulatorBackend) -> None:
         self.simulator = simulator
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
@@ -86,10 +90,12 @@ class _HTTPServer(ThreadingHTTPServer):
 class SimulatorServer:
     """Started on construction; `.url` is usable as a base URL. Context manager; `close()` is idempotent."""
 
-    def __init__(self, simulator: Simulator, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, simulator: SimulatorBackend, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.simulator = simulator
         self._httpd = _HTTPServer((host, port), simulator)
-        self.host, self.port = self._httpd.server_address[:2]
+        bound = self._httpd.socket.getsockname()  # (host, port[, flowinfo, scope_id]); the port 0 picked
+        self.host: str = bound[0]
+        self.port: int = bound[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"activitysmith-simulator:{self.port}", daemon=True)
         self._closed = False
@@ -98,7 +104,7 @@ class SimulatorServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in str(self.host) else self.host
+        host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
     def close(self) -> None:

@@ -1,14 +1,12 @@
-"""httpx transport that answers from a Simulator in-process (works for httpx.Client and AsyncClient)."""
+"""httpx transport that answers from a simulator in-process (works for httpx.Client and AsyncClient)."""
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import httpx
 
+from ..clock import FakeClock
+from .backend import SimulatorBackend
+from .page import page_response
 from .records import SimResponse
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .state import Simulator
 
 __all__ = ["SimulatorTransport"]
 
@@ -19,10 +17,11 @@ def _read_timeout(request: httpx.Request) -> float | None:
 
 
 class SimulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """No sockets: each request goes to `simulator.handle`. Faults become the httpx errors a real
-    network would raise (ConnectError, RemoteProtocolError, ReadTimeout)."""
+    """No sockets: the page's routes go to `page_response`, every other request to `simulator.handle`.
+    Faults become the httpx errors a real network would raise (ConnectError, RemoteProtocolError,
+    ReadTimeout). `simulator` is anything with `handle`, `clock` and `snapshot` (`SimulatorBackend`)."""
 
-    def __init__(self, simulator: Simulator) -> None:
+    def __init__(self, simulator: SimulatorBackend) -> None:
         self.simulator = simulator
 
     def __repr__(self) -> str:
@@ -31,6 +30,9 @@ class SimulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def _answer(self, request: httpx.Request, body: bytes) -> tuple[SimResponse, float, Exception | None]:
         """(response, seconds to wait first, error to raise after waiting instead of answering)."""
         target = request.url.raw_path.decode("ascii")
+        page = page_response(self.simulator, request.method, target)
+        if page is not None:
+            return page, 0.0, None
         result = self.simulator.handle(request.method, target, request.headers.multi_items(), body)
         if result.fault == "refuse":
             raise httpx.ConnectError("[Errno 111] Connection refused (simulated)", request=request)
@@ -71,13 +73,12 @@ class SimulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         pass
 
 
-async def _async_sleep(simulator: Simulator, seconds: float) -> None:
+async def _async_sleep(simulator: SimulatorBackend, seconds: float) -> None:
     """Wait on the simulator's clock without blocking the event loop (a fake clock just advances)."""
-    from ..clock import FakeClock
-
-    if isinstance(simulator.clock, FakeClock):
-        simulator.clock.sleep(seconds)
+    clock = simulator.clock
+    if isinstance(clock, FakeClock):
+        clock.sleep(seconds)
         return
     import anyio
 
-    await anyio.to_thread.run_sync(simulator.clock.sleep, seconds)
+    await anyio.to_thread.run_sync(clock.sleep, seconds)

@@ -20,4 +20,4 @@ def describe(found: Iterable[Problem]) -> list[str]:
 
 def problems(endpoint: str, body: Any, key: str | None) -> list[str]:
     """Every problem as "path: message" (empty when valid)."""
-    return describe(payloads.validate(endpoint, body, key=key))  # type: ignore[arg-type]
+    return describe(payloads.validate(endpoint, body, key=key))
