@@ -143,10 +143,13 @@ def test_bad_options_raise_when_activity_is_called_before_anything_is_sent(clien
     assert sim.requests == []
 
 
-def test_the_block_is_the_current_activity(client, dispatcher) -> None:
+def test_the_block_is_the_current_activity(client, sim) -> None:
     import activitysmith_jupyter
+    from activitysmith_jupyter.dispatch import dispatcher_for
 
     assert activitysmith_jupyter.activity is activity
     with activity("Inner", client=client, sources=()) as a:
         assert isinstance(a, Activity) and current_activity() is a
     assert current_activity() is None and a.outcome == "completed"
+    assert dispatcher_for(client).flush(5)  # before the fixture closes the client
+    assert [r.method for r in sim.requests] == ["PUT", "DELETE", "POST"]
