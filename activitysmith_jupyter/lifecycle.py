@@ -12,8 +12,9 @@ installs a SIGTERM handler unless the signal is ignored:
   process exits); with the default disposition it restores ``SIG_DFL`` and re-raises the signal, so
   the process ends exactly as SIGTERM would have ended it (status 143 / ``-SIGTERM``).
 
-A handler the user installs after ours replaces ours; that is their choice and it is kept.
-No IPython, no framework imports; the registry holds activities weakly.
+A handler the user installs after ours replaces ours; that is their choice and it is kept. A forked
+child (a multiprocessing worker) starts with an empty registry: its SIGTERM never ends the parent's
+activities. No IPython, no framework imports; the registry holds activities weakly.
 """
 from __future__ import annotations
 
@@ -56,6 +57,18 @@ _open: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
 _order = 0
 _installed = False
 _previous: _Handler = None
+
+
+def _forget_in_child() -> None:
+    """A forked child (a multiprocessing worker) inherits the registry, but those activities are the
+    parent's: a worker that gets SIGTERM (``Pool.terminate()``) must not end them."""
+    global _lock
+    _lock = threading.Lock()  # it may have been held by another thread at the fork
+    _open.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def opened(activity: Endable) -> None:

@@ -149,3 +149,29 @@ def test_a_kernel_mid_cell_ends_the_cells_activity_as_terminated(server, sim) ->
     cs = ended(sim, "kernel-cell")["content_state"]
     assert cs["subtitle"].startswith("Terminated after") and cs["color"] == "red"
     assert pushes(sim)[0]["title"].startswith("🛑 Long cell terminated after")
+
+
+def test_terminating_forked_pool_workers_leaves_the_parents_activity_running(server, sim, tmp_path) -> None:
+    path = script(tmp_path, """
+        import multiprocessing as mp, time
+        from activitysmith_jupyter import activity
+
+        def work(x):
+            time.sleep(30)
+
+        if __name__ == "__main__":
+            with activity("Batch"):
+                pool = mp.get_context("fork").Pool(2)  # the workers inherit our SIGTERM handler
+                pool.map_async(work, range(2))
+                time.sleep(0.5)
+                started = time.monotonic()
+                pool.terminate()  # SIGTERM to each worker
+                pool.join()
+                print(f"terminated in {time.monotonic() - started:.1f}s", flush=True)
+    """)
+    run = subprocess.run([sys.executable, str(path)], env=child_env(server), capture_output=True, text=True,
+                         timeout=60, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert float(run.stdout.split()[-1].rstrip("s")) < 2  # no worker waited out a 5 s flush
+    assert ended(sim, "Batch")["content_state"]["subtitle"].startswith("Done in")
+    assert [r.method for r in sim.requests if r.key == "Batch"] == ["PUT", "DELETE"]
