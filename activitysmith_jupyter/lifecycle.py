@@ -33,6 +33,7 @@ __all__ = [
     "Endable",
     "closed",
     "end_open_activities",
+    "final_snapshot",
     "install_sigterm_handler",
     "open_activities",
     "opened",
@@ -54,6 +55,7 @@ class Endable(Protocol):
 
 _lock = threading.Lock()
 _open: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+_last_of: weakref.WeakKeyDictionary[Any, Callable[[], Any]] = weakref.WeakKeyDictionary()
 _order = 0
 _installed = False
 _previous: _Handler = None
@@ -78,6 +80,13 @@ def opened(activity: Endable) -> None:
         _order += 1
         _open[_order] = activity
     install_sigterm_handler()
+
+
+def final_snapshot(activity: Endable, provider: Callable[[], Any]) -> None:
+    """At SIGTERM, end `activity` with ``last=provider()`` (a front end that feeds only when its pacing
+    lets an update go, like the tqdm drop-in, knows a newer count than it fed)."""
+    with _lock:
+        _last_of[activity] = provider
 
 
 def closed(activity: Endable) -> None:
@@ -116,8 +125,13 @@ def _end_and_flush(outcome: str, error: str | None, deadline: float) -> bool:
     activities = open_activities()
     dispatchers: list[Any] = []
     for activity in reversed(activities):
+        with _lock:
+            provider = _last_of.get(activity)
         try:
-            activity.end(outcome, error=error)
+            if provider is None:
+                activity.end(outcome, error=error)
+            else:
+                activity.end(outcome, error=error, last=provider())
         except Exception:  # noqa: BLE001 - the others must still end
             log.debug("ending %r at SIGTERM failed", activity, exc_info=True)
         d = getattr(activity, "dispatcher", None) or getattr(activity, "_dispatcher", None)

@@ -175,3 +175,24 @@ def test_terminating_forked_pool_workers_leaves_the_parents_activity_running(ser
     assert float(run.stdout.split()[-1].rstrip("s")) < 2  # no worker waited out a 5 s flush
     assert ended(sim, "Batch")["content_state"]["subtitle"].startswith("Done in")
     assert [r.method for r in sim.requests if r.key == "Batch"] == ["PUT", "DELETE"]
+
+
+def test_a_front_ends_newer_count_is_the_terminated_state(server, sim, tmp_path) -> None:
+    path = script(tmp_path, """
+        import time
+        from activitysmith_jupyter import lifecycle
+        from activitysmith_jupyter.hub import Activity
+        from activitysmith_jupyter.outcome import Snapshot
+
+        done = [0]
+        act = Activity("Copy", key="copy").start(Snapshot(n=0, total=100))
+        lifecycle.final_snapshot(act, lambda: Snapshot(n=done[0], total=100))
+        for i in range(100):
+            done[0] = i  # counted, not fed: as a paced front end
+            if i == 40:
+                print("ready", flush=True)
+                time.sleep(60)
+    """)
+    proc, _, _ = start_and_terminate(tmp_path, child_env(server), path.read_text())
+    assert proc.returncode == -signal.SIGTERM
+    assert ended(sim, "copy")["content_state"]["subtitle"].startswith("Terminated at 40/100: SIGTERM")
