@@ -236,3 +236,27 @@ def test_the_first_process_with_a_live_bar_drives() -> None:
     pipe.feed_line(b"not json")
     pipe.stop()
     assert [(f["description"], f["n"]) if f else None for f in seen] == [("main", 3), ("main", 3), ("worker", 7)]
+
+
+def test_a_child_that_closes_the_pipe_and_reuses_its_number_never_gets_a_report(server, sim, tmp_path) -> None:
+    out = tmp_path / "daemon.log"
+    child = script(tmp_path, f"""
+        import os, time
+        from tqdm import tqdm
+        fd = int(os.environ["ACTIVITYSMITH_RUN_REPORT"].split(":")[0])
+        bar = tqdm(total=100, file=open(os.devnull, "w"))
+        bar.update(10)
+        time.sleep(0.8)  # reported over the pipe
+        os.close(fd)  # as a daemon closes every descriptor
+        log = os.open({str(out)!r}, os.O_WRONLY | os.O_CREAT)  # ... and reuses the number
+        assert log == fd
+        for _ in range(8):
+            bar.update(10)
+            time.sleep(0.15)
+        bar.close()
+        os.close(log)
+    """)
+    done = run(child_env(server), "-k", "daemon", "--", sys.executable, str(child))
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == b""  # not one JSON line in the program's own file
+    assert ended(sim, "daemon")["content_state"]["subtitle"].startswith("Done ·")

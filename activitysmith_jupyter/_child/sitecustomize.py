@@ -19,15 +19,22 @@ def _pipe_from_env() -> Optional[int]:
     spec = os.environ.get("ACTIVITYSMITH_RUN_REPORT", "")
     try:
         fd_text, ino_text = spec.split(":", 1)
-        fd, ino = int(fd_text), int(ino_text)
-        import stat
-
-        st = os.fstat(fd)
-        if stat.S_ISFIFO(st.st_mode) and st.st_ino == ino:
+        fd = int(fd_text)
+        if _is_our_pipe(fd, int(ino_text)):
             return fd
-    except (ValueError, OSError):
+    except ValueError:
         pass
     return None  # not under `activitysmith run`, or a grandchild that did not inherit the pipe
+
+
+def _is_our_pipe(fd: int, ino: int) -> bool:
+    import stat
+
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return False
+    return stat.S_ISFIFO(st.st_mode) and st.st_ino == ino
 
 
 def _outermost(bars: Iterable[Any]) -> Any:
@@ -62,6 +69,7 @@ class _Reporter:
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self.ino = os.fstat(fd).st_ino
         self.pid = os.getpid()
         self.tracked: Any = None
         self.last: Any = None
@@ -96,6 +104,9 @@ class _Reporter:
             return
         self.last = key
         line = json.dumps({"pid": self.pid, "state": state}, separators=(",", ":")) + "\n"
+        if not _is_our_pipe(self.fd, self.ino):  # the program closed it (a daemon closing every fd):
+            self.broken = True  # the number may belong to one of its own files now; never write there
+            return
         try:
             os.write(self.fd, line.encode("utf-8", "replace")[:4000])  # one write < PIPE_BUF: never interleaved
         except OSError:
