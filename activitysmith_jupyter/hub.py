@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from . import content as _content
+from . import lifecycle as _lifecycle
 from .clock import SYSTEM_CLOCK, Clock
 from .failure import format_failure
 from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, metric_list, outcome_for
@@ -234,6 +235,7 @@ class Activity:
                 raise
         if background and self.elapsed_updates:
             _ticker.add(self)
+        _lifecycle.opened(self)  # lifecycle (issue 8): SIGTERM ends an open activity as "terminated"
         return self
 
     def attach(self, source: ProgressSource) -> None:
@@ -268,6 +270,7 @@ class Activity:
                 self._remember(exc, "detaching a progress source failed")
         with self._lock:
             self.outcome = outcome
+        _lifecycle.closed(self)  # lifecycle (issue 8)
         _ticker.discard(self)
         pop_current(self)
         with self._lock:

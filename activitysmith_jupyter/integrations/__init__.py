@@ -20,6 +20,9 @@ INTEGRATIONS: dict[str, str] = {
     "optuna": "activitysmith_jupyter.integrations.optuna",
     "transformers": "activitysmith_jupyter.integrations.transformers",
     "lightning": "activitysmith_jupyter.integrations.lightning",
+    "rich": "activitysmith_jupyter.integrations.rich",
+    "dask": "activitysmith_jupyter.integrations.dask",
+    "papermill": "activitysmith_jupyter.integrations.papermill",
 }
 
 
