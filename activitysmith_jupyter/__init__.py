@@ -39,12 +39,53 @@ _LAZY: dict[str, str] = {
     "Dispatcher": "dispatch",
     "dispatcher_for": "dispatch",
     "UpdatePolicy": "policy",
-    "Activity": "activity",
-    "current_activity": "activity",
+    "Activity": "hub",
+    "current_activity": "hub",
+    "activity": "script",
     "Composer": "widgets",
+    "LiveActivityColor": "_constants",
+    "PushInterruptionLevel": "_constants",
 }
 
-__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", *_LAZY]
+# Written out for linters and editors; tests/test_package_names.py checks it against _LAZY.
+__all__ = [
+    "__version__",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+    "ActivitySmith",
+    "AsyncActivitySmith",
+    "default_client",
+    "set_default_client",
+    "APIObject",
+    "content_state",
+    "metric",
+    "action",
+    "alert_icon",
+    "alert_badge",
+    "validate",
+    "build_request",
+    "prepare",
+    "Problem",
+    "ActivitySmithError",
+    "PayloadError",
+    "APIError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "RateLimitError",
+    "LiveActivityLimitError",
+    "Simulator",
+    "SimulatorServer",
+    "shared_simulator",
+    "Dispatcher",
+    "dispatcher_for",
+    "UpdatePolicy",
+    "Activity",
+    "current_activity",
+    "activity",
+    "Composer",
+    "LiveActivityColor",
+    "PushInterruptionLevel",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -75,11 +116,31 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names, for type checkers and IDEs
-    from .activity import Activity, current_activity
+    from ._constants import LiveActivityColor, PushInterruptionLevel
+    from .hub import Activity, current_activity
+    from .script import activity
     from .client import ActivitySmith, AsyncActivitySmith, default_client, set_default_client
     from .dispatch import Dispatcher, dispatcher_for
-    from .errors import APIConnectionError, APIError, APITimeoutError, ActivitySmithError, LiveActivityLimitError, PayloadError, RateLimitError
-    from .payloads import Problem, action, alert_badge, alert_icon, build_request, content_state, metric, prepare, validate
+    from .errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        ActivitySmithError,
+        LiveActivityLimitError,
+        PayloadError,
+        RateLimitError,
+    )
+    from .payloads import (
+        Problem,
+        action,
+        alert_badge,
+        alert_icon,
+        build_request,
+        content_state,
+        metric,
+        prepare,
+        validate,
+    )
     from .policy import UpdatePolicy
     from .responses import APIObject
     from .simulator import Simulator, SimulatorServer, shared_simulator

@@ -1,9 +1,9 @@
 """Retry policy as pure functions: what may be repeated, and how long to wait first.
 
 A request that never reached the server (connection refused, connect timeout) is always safe to
-retry. Anything the server may have acted on is retried only when repeating it is harmless: a sent
-``POST /push-notification`` or ``POST /live-activity/start`` is never repeated (it would buzz the
-phone twice or start a second Live Activity).
+retry. Anything the server may have acted on is retried only when its endpoint says repeating it is
+harmless (`ApiEndpoint.repeatable`): a sent ``POST /push-notification`` or ``POST /live-activity/start``
+is never repeated (it would buzz the phone twice or start a second Live Activity).
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import math
 from collections.abc import Callable
 
 import httpx
+
+from ._endpoints import ApiEndpoint, endpoint_for
 
 __all__ = [
     "exponential_backoff",
@@ -26,15 +28,13 @@ __all__ = [
     "parse_retry_after",
     "retry_delay",
     "safe_to_repeat",
+    "should_retry",
 ]
 
 DEFAULT_MAX_RETRIES = 2
 INITIAL_RETRY_DELAY = 0.5  # seconds, doubled per attempt
 MAX_RETRY_DELAY = 8.0  # cap of the exponential backoff
 MAX_RETRY_AFTER = 60.0  # cap of a server-requested Retry-After
-
-# Requests whose repetition has a visible effect on the phone.
-_NEVER_REPEAT = frozenset({("POST", "/push-notification"), ("POST", "/live-activity/start")})
 
 
 class Failure(enum.Enum):
@@ -57,9 +57,35 @@ def classify_failure(exc: BaseException) -> Failure:
     return Failure.OTHER
 
 
+def should_retry(
+    endpoint: ApiEndpoint | None,
+    *,
+    status: int | None = None,
+    failure: Failure | None = None,
+    live_activity_limit: bool = False,
+) -> bool:
+    """Whether one more attempt at a call to `endpoint` is allowed, given a response `status` or a
+    `failure` (an unknown endpoint, None, counts as repeatable).
+
+    `live_activity_limit`: the 429 is the device's Live Activity cap, which waiting does not lift.
+    """
+    if failure is Failure.NOT_SENT:
+        return True
+    if endpoint is not None and not endpoint.repeatable:
+        return False
+    if failure is not None:
+        return failure in (Failure.DROPPED, Failure.TIMEOUT)
+    if status is None:
+        return False
+    if status == 429:
+        return not live_activity_limit
+    return status == 408 or status >= 500
+
+
 def safe_to_repeat(method: str, path: str) -> bool:
-    """False for the two requests that must never be sent twice."""
-    return (method.upper(), path.split("?", 1)[0]) not in _NEVER_REPEAT
+    """False for the two requests that must never be sent twice (looked up in the endpoint table)."""
+    endpoint = endpoint_for(method, path)
+    return endpoint is None or endpoint.repeatable
 
 
 def is_retryable(
@@ -70,21 +96,9 @@ def is_retryable(
     failure: Failure | None = None,
     live_activity_limit: bool = False,
 ) -> bool:
-    """Whether one more attempt is allowed, given either a response `status` or a `failure`.
-
-    `live_activity_limit`: the 429 is the device's Live Activity cap, which waiting does not lift.
-    """
-    if failure is Failure.NOT_SENT:
-        return True
-    if not safe_to_repeat(method, path):
-        return False
-    if failure is not None:
-        return failure in (Failure.DROPPED, Failure.TIMEOUT)
-    if status is None:
-        return False
-    if status == 429:
-        return not live_activity_limit
-    return status == 408 or status >= 500
+    """`should_retry` for a (method, path) pair; prefer `should_retry(error.endpoint, ...)`."""
+    return should_retry(endpoint_for(method, path), status=status, failure=failure,
+                        live_activity_limit=live_activity_limit)
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:

@@ -8,15 +8,19 @@ path of every progress update. Importing it does not import httpcore.
 from __future__ import annotations
 
 import http.client
+import os
 import select
 import socket
 import sys
 import threading
+import weakref
 from typing import Any
 
 import httpx
 
 __all__ = ["StdlibTransport", "proxy_applies", "readable"]
+
+_MAX_IDLE_PER_HOST = 10  # keep-alive sockets kept per (scheme, host, port)
 
 
 def readable(sock: socket.socket | None) -> bool:
@@ -37,11 +41,17 @@ class StdlibTransport(httpx.BaseTransport):
     by httpx), httpx exceptions for every failure, `request.extensions["timeout"]`.
     """
 
-    def __init__(self, *, max_idle_per_host: int = 10, ssl_context: Any = None) -> None:
+    def __init__(self) -> None:
         self._idle: dict[tuple[str, str, int], list[socket.socket]] = {}
         self._lock = threading.Lock()
-        self._max_idle = max_idle_per_host
-        self._ssl_context = ssl_context
+        self._ssl_context: Any = None  # created on the first https:// connection
+        _LIVE.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child must not share the parent's keep-alive sockets, nor inherit a lock that another
+        thread of the parent held at the fork: start with none (the child's copies close with the list)."""
+        self._lock = threading.Lock()
+        self._idle = {}
 
     def _context(self) -> Any:
         if self._ssl_context is None:  # httpx's own default: SSL_CERT_FILE / SSL_CERT_DIR, else certifi
@@ -61,7 +71,7 @@ class StdlibTransport(httpx.BaseTransport):
     def _checkin(self, key: tuple[str, str, int], sock: socket.socket) -> None:
         with self._lock:
             idle = self._idle.setdefault(key, [])
-            if len(idle) < self._max_idle:
+            if len(idle) < _MAX_IDLE_PER_HOST:
                 idle.append(sock)
                 return
         sock.close()
@@ -70,20 +80,14 @@ class StdlibTransport(httpx.BaseTransport):
         scheme, host, port = key
         if scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {scheme!r}", request=request)
-        sock: socket.socket | None = None
+        sock = socket.create_connection((host, port), timeout=timeout)
         try:
-            sock = socket.create_connection((host, port), timeout=timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if scheme == "https":
                 sock = self._context().wrap_socket(sock, server_hostname=host)
-        except TimeoutError as exc:
-            if sock is not None:
-                sock.close()
-            raise httpx.ConnectTimeout(str(exc) or "connect timed out", request=request) from exc
-        except OSError as exc:  # refused, unreachable, DNS failure, TLS handshake failure
-            if sock is not None:
-                sock.close()
-            raise httpx.ConnectError(str(exc), request=request) from exc
+        except BaseException:
+            sock.close()
+            raise
         return sock
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -91,32 +95,24 @@ class StdlibTransport(httpx.BaseTransport):
         scheme = url.scheme
         key = (scheme, url.host, url.port or (443 if scheme == "https" else 80))
         timeouts = request.extensions.get("timeout") or {}
-        sock = self._checkout(key) or self._connect(key, timeouts.get("connect"), request)
         head = b"%s %s HTTP/1.1\r\n" % (request.method.encode("ascii"), url.raw_path)
         head += b"".join(b"%s: %s\r\n" % pair for pair in request.headers.raw)
+        phase = "connect"
+        sock: socket.socket | None = None
         try:
+            sock = self._checkout(key) or self._connect(key, timeouts.get("connect"), request)
+            phase = "write"
             sock.settimeout(timeouts.get("write"))
             sock.sendall(head + b"\r\n" + request.read())  # the whole request in one send()
-        except TimeoutError as exc:
-            sock.close()
-            raise httpx.WriteTimeout(str(exc) or "write timed out", request=request) from exc
-        except OSError as exc:
-            sock.close()
-            raise httpx.WriteError(str(exc), request=request) from exc
-        try:
+            phase = "read"
             sock.settimeout(timeouts.get("read"))
             response = http.client.HTTPResponse(sock, method=request.method)
             response.begin()
             content = response.read()
-        except TimeoutError as exc:
-            sock.close()
-            raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
-        except (http.client.RemoteDisconnected, http.client.HTTPException) as exc:
-            sock.close()
-            raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__, request=request) from exc
-        except OSError as exc:
-            sock.close()
-            raise httpx.ReadError(str(exc), request=request) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            if sock is not None:
+                sock.close()
+            raise _httpx_error(phase, exc, request) from exc
         if response.will_close:
             sock.close()
         else:
@@ -130,6 +126,38 @@ class StdlibTransport(httpx.BaseTransport):
             self._idle.clear()
         for conn in conns:
             conn.close()
+
+
+_LIVE: weakref.WeakSet[StdlibTransport] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for transport in list(_LIVE):
+        transport._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+# (phase, what the standard library raised) -> the httpx exception; the first match wins. A timeout is an
+# OSError, and RemoteDisconnected both an OSError and an HTTPException, so the order matters.
+_ERROR_MAP: tuple[tuple[str, type[BaseException], type[httpx.TransportError]], ...] = (
+    ("connect", TimeoutError, httpx.ConnectTimeout),
+    ("connect", OSError, httpx.ConnectError),  # refused, unreachable, DNS failure, TLS handshake failure
+    ("write", TimeoutError, httpx.WriteTimeout),
+    ("write", OSError, httpx.WriteError),
+    ("read", TimeoutError, httpx.ReadTimeout),
+    ("read", http.client.HTTPException, httpx.RemoteProtocolError),
+    ("read", OSError, httpx.ReadError),
+)
+
+
+def _httpx_error(phase: str, exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+    for where, raised, mapped in _ERROR_MAP:
+        if where == phase and isinstance(exc, raised):
+            return mapped(str(exc) or f"{phase} failed ({type(exc).__name__})", request=request)
+    return httpx.TransportError(str(exc) or type(exc).__name__, request=request)  # pragma: no cover
 
 
 def proxy_applies(url: str) -> bool:

@@ -1,4 +1,4 @@
-"""One notebook cell as one :class:`~activitysmith_jupyter.activity.Activity` (the magic's front end).
+"""One notebook cell as one :class:`~activitysmith_jupyter.hub.Activity` (the magic's front end).
 
 No IPython here (the glue lives in ``magics.py``). What drives a cell's activity, first match wins:
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .activity import Activity, ActivityType, NotifyPolicy, push_current
+from .hub import Activity, ActivityType, NotifyPolicy, push_current
 from .clock import SYSTEM_CLOCK, Clock
 from .outcome import Outcome
 

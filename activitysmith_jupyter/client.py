@@ -10,16 +10,23 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
 from . import _requests as rq
-from . import payloads
+from ._resources import (
+    AsyncLiveActivities,
+    AsyncMetrics,
+    AsyncNotifications,
+    LiveActivities,
+    Metrics,
+    Notifications,
+)
 from ._retry import DEFAULT_MAX_RETRIES
 from ._settings import USER_AGENT, Settings, mask_key, resolve_settings
 from .clock import SYSTEM_CLOCK, Clock, SystemClock
-from .responses import APIObject
+from .responses import APIObject, AppIconBadgeCountUpdateResponse
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -41,6 +48,8 @@ class _Base:
     """Settings, headers and repr shared by both clients (no I/O)."""
 
     _settings: Settings
+    _http: httpx.Client | httpx.AsyncClient
+    _extensions: dict[str, Any]  # per-request httpx extensions (the timeout)
 
     def _setup(self, api_key: str | None, base_url: str | None, timeout: Any, max_retries: int,
                transport: Any, clock: Clock | None, rng: Callable[[], float] | None) -> Any:
@@ -135,20 +144,23 @@ class ActivitySmith(_Base):
     ``rng``: jitter source for the retry backoff (``random.random``).
     """
 
+    _http: httpx.Client
+
     def __init__(self, api_key: str | None = None, *, base_url: str | None = None,
                  timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
                  transport: httpx.BaseTransport | None = None, clock: Clock | None = None,
                  rng: Callable[[], float] | None = None) -> None:
         transport = self._setup(api_key, base_url, timeout, max_retries, transport, clock, rng)
         # Our own HTTP transport is called directly (skipping httpx.Client's redirect/auth/cookie/hook
-        # layers, which this API never needs) unless the environment routes the URL through a proxy.
+        # layers, which this API never needs). When the environment routes the URL through a proxy
+        # (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, minus NO_PROXY) httpx's own transports are used instead:
+        # httpx ignores the proxy variables as soon as a transport is passed.
         self._direct: httpx.BaseTransport | None = None
         if transport is None:
             from ._transport import StdlibTransport, proxy_applies
 
-            transport = StdlibTransport()
             if not proxy_applies(self._base):
-                self._direct = transport
+                transport = self._direct = StdlibTransport()
         self._http = httpx.Client(**_httpx_kwargs(self, timeout, transport))
         self._extensions = {"timeout": self._http.timeout.as_dict()}
         self._bind_resources()
@@ -158,14 +170,16 @@ class ActivitySmith(_Base):
         self.live_activities = LiveActivities(self)
         self.metrics = Metrics(self)
 
-    def badge_count(self, value: int, *, channels: Any = None) -> APIObject:
+    def badge_count(self, value: int, *, channels: Any = None) -> AppIconBadgeCountUpdateResponse:
         """Set the App Icon Badge Count (0 clears it); `channels` list or comma string."""
-        return self._execute(rq.build_badge(value, channels=channels))
+        return cast(AppIconBadgeCountUpdateResponse,
+                    self._execute(rq.build("badge", value, {"channels": channels})))
 
     def _execute(self, prepared: rq.PreparedRequest) -> APIObject:
         request = self._request(prepared)
         attempt = 0
         while True:
+            step: APIObject | rq.Retry
             try:
                 response = self._direct.handle_request(request) if self._direct else self._http.send(request)
             except httpx.TransportError as exc:
@@ -191,97 +205,13 @@ class ActivitySmith(_Base):
         self.close()
 
 
-class Notifications:
-    """Push notifications: `send` and `replace` (plus the SDK's generated-style aliases)."""
-
-    def __init__(self, client: ActivitySmith) -> None:
-        self._client = client
-
-    def send(self, request: Any = None, **fields: Any) -> APIObject:
-        return self._client._execute(rq.build_push(request, fields))
-
-    def send_push_notification(self, push_notification_request: Any = None, **fields: Any) -> APIObject:
-        return self.send(push_notification_request, **fields)
-
-    def replace(self, notification_id: str, request: Any = None, **fields: Any) -> APIObject:
-        return self._client._execute(rq.build_replace(notification_id, request, fields))
-
-    def replace_push_notification(self, notification_id: str, push_notification_replace_request: Any = None,
-                                  **fields: Any) -> APIObject:
-        return self.replace(notification_id, push_notification_replace_request, **fields)
-
-
-class _LiveActivityHelpers:
-    """The SDK resource's type constants and helpers (the values and helpers live in payloads)."""
-
-    (TYPE_SEGMENTED_PROGRESS, TYPE_PROGRESS, TYPE_METRICS, TYPE_STATS,
-     TYPE_ALERT, TYPE_TIMER, TYPE_VALUE) = payloads.TYPES
-
-    metric = staticmethod(payloads.metric)
-    alert_icon = staticmethod(payloads.alert_icon)
-    alert_badge = staticmethod(payloads.alert_badge)
-    action = staticmethod(payloads.action)
-    content_state = staticmethod(payloads.content_state)
-
-
-class LiveActivities(_LiveActivityHelpers):
-    """Live Activities: managed streams (`stream`/`end_stream`) and the legacy start/update/end."""
-
-    def __init__(self, client: ActivitySmith) -> None:
-        self._client = client
-
-    def stream(self, stream_key: str, request: Any = None, **fields: Any) -> APIObject:
-        return self._client._execute(rq.build_stream(stream_key, request, fields))
-
-    def end_stream(self, stream_key: str, request: Any = None, **fields: Any) -> APIObject:
-        return self._client._execute(rq.build_end_stream(stream_key, request, fields))
-
-    def start(self, request: Any = None, **fields: Any) -> APIObject:
-        return self._client._execute(rq.build_start(request, fields))
-
-    def update(self, request: Any = None, **fields: Any) -> APIObject:
-        return self._client._execute(rq.build_update(request, fields))
-
-    def end(self, request: Any = None, **fields: Any) -> APIObject:
-        return self._client._execute(rq.build_end(request, fields))
-
-    # the official SDK's backward-compatible aliases
-    def reconcile_live_activity_stream(self, stream_key: str, live_activity_stream_request: Any = None,
-                                       **fields: Any) -> APIObject:
-        return self.stream(stream_key, live_activity_stream_request, **fields)
-
-    def end_live_activity_stream(self, stream_key: str, live_activity_stream_delete_request: Any = None,
-                                 **fields: Any) -> APIObject:
-        return self.end_stream(stream_key, live_activity_stream_delete_request, **fields)
-
-    def start_live_activity(self, live_activity_start_request: Any = None, **fields: Any) -> APIObject:
-        return self.start(live_activity_start_request, **fields)
-
-    def update_live_activity(self, live_activity_update_request: Any = None, **fields: Any) -> APIObject:
-        return self.update(live_activity_update_request, **fields)
-
-    def end_live_activity(self, live_activity_end_request: Any = None, **fields: Any) -> APIObject:
-        return self.end(live_activity_end_request, **fields)
-
-
-class Metrics:
-    """Lock Screen widget metrics."""
-
-    def __init__(self, client: ActivitySmith) -> None:
-        self._client = client
-
-    def update(self, key: str, value_or_request: Any, timestamp: Any = None) -> APIObject:
-        return self._client._execute(rq.build_metric(key, value_or_request, timestamp))
-
-    def update_metric_value(self, key: str, metric_value_update_request: Any) -> APIObject:
-        return self.update(key, metric_value_update_request)
-
-
 # ------------------------------------------------------------------------------------ async
 
 
 class AsyncActivitySmith(_Base):
     """The asyncio/anyio twin of `ActivitySmith`: same arguments, awaitable calls, `aclose()`."""
+
+    _http: httpx.AsyncClient
 
     def __init__(self, api_key: str | None = None, *, base_url: str | None = None,
                  timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
@@ -298,14 +228,16 @@ class AsyncActivitySmith(_Base):
         self.live_activities = AsyncLiveActivities(self)
         self.metrics = AsyncMetrics(self)
 
-    async def badge_count(self, value: int, *, channels: Any = None) -> APIObject:
+    async def badge_count(self, value: int, *, channels: Any = None) -> AppIconBadgeCountUpdateResponse:
         """Set the App Icon Badge Count (0 clears it); `channels` list or comma string."""
-        return await self._execute(rq.build_badge(value, channels=channels))
+        return cast(AppIconBadgeCountUpdateResponse,
+                    await self._execute(rq.build("badge", value, {"channels": channels})))
 
     async def _execute(self, prepared: rq.PreparedRequest) -> APIObject:
         request = self._request(prepared)
         attempt = 0
         while True:
+            step: APIObject | rq.Retry
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
@@ -338,78 +270,6 @@ class AsyncActivitySmith(_Base):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-
-class AsyncNotifications:
-    """Push notifications (async)."""
-
-    def __init__(self, client: AsyncActivitySmith) -> None:
-        self._client = client
-
-    async def send(self, request: Any = None, **fields: Any) -> APIObject:
-        return await self._client._execute(rq.build_push(request, fields))
-
-    async def send_push_notification(self, push_notification_request: Any = None, **fields: Any) -> APIObject:
-        return await self.send(push_notification_request, **fields)
-
-    async def replace(self, notification_id: str, request: Any = None, **fields: Any) -> APIObject:
-        return await self._client._execute(rq.build_replace(notification_id, request, fields))
-
-    async def replace_push_notification(self, notification_id: str, push_notification_replace_request: Any = None,
-                                        **fields: Any) -> APIObject:
-        return await self.replace(notification_id, push_notification_replace_request, **fields)
-
-
-class AsyncLiveActivities(_LiveActivityHelpers):
-    """Live Activities (async)."""
-
-    def __init__(self, client: AsyncActivitySmith) -> None:
-        self._client = client
-
-    async def stream(self, stream_key: str, request: Any = None, **fields: Any) -> APIObject:
-        return await self._client._execute(rq.build_stream(stream_key, request, fields))
-
-    async def end_stream(self, stream_key: str, request: Any = None, **fields: Any) -> APIObject:
-        return await self._client._execute(rq.build_end_stream(stream_key, request, fields))
-
-    async def start(self, request: Any = None, **fields: Any) -> APIObject:
-        return await self._client._execute(rq.build_start(request, fields))
-
-    async def update(self, request: Any = None, **fields: Any) -> APIObject:
-        return await self._client._execute(rq.build_update(request, fields))
-
-    async def end(self, request: Any = None, **fields: Any) -> APIObject:
-        return await self._client._execute(rq.build_end(request, fields))
-
-    async def reconcile_live_activity_stream(self, stream_key: str, live_activity_stream_request: Any = None,
-                                             **fields: Any) -> APIObject:
-        return await self.stream(stream_key, live_activity_stream_request, **fields)
-
-    async def end_live_activity_stream(self, stream_key: str, live_activity_stream_delete_request: Any = None,
-                                       **fields: Any) -> APIObject:
-        return await self.end_stream(stream_key, live_activity_stream_delete_request, **fields)
-
-    async def start_live_activity(self, live_activity_start_request: Any = None, **fields: Any) -> APIObject:
-        return await self.start(live_activity_start_request, **fields)
-
-    async def update_live_activity(self, live_activity_update_request: Any = None, **fields: Any) -> APIObject:
-        return await self.update(live_activity_update_request, **fields)
-
-    async def end_live_activity(self, live_activity_end_request: Any = None, **fields: Any) -> APIObject:
-        return await self.end(live_activity_end_request, **fields)
-
-
-class AsyncMetrics:
-    """Lock Screen widget metrics (async)."""
-
-    def __init__(self, client: AsyncActivitySmith) -> None:
-        self._client = client
-
-    async def update(self, key: str, value_or_request: Any, timestamp: Any = None) -> APIObject:
-        return await self._client._execute(rq.build_metric(key, value_or_request, timestamp))
-
-    async def update_metric_value(self, key: str, metric_value_update_request: Any) -> APIObject:
-        return await self.update(key, metric_value_update_request)
 
 
 # -------------------------------------------------------------------------- process default

@@ -1,15 +1,27 @@
 """Exceptions: one root, and the one place that maps an HTTP status to an exception class.
 
-Nothing here ever stores or prints request headers: an error carries the status, the decoded error
-body and the method/path, so no ``Authorization`` header or API key can leak into a repr, a log line
-or a traceback.
+Nothing here ever stores or prints request headers: an error carries the status, the response (its
+raw text, the decoded JSON, its headers minus any credential-bearing ones) and the endpoint, so no
+``Authorization`` header or API key can leak into a repr, a log line or a traceback.
+
+The official SDK's exception names (``ApiException``, ``NotFoundException`` …) are aliases of the
+classes here, and every `APIError` has the SDK's reading attributes: ``status``, ``reason``, ``body``
+(raw text), ``data`` (the parsed error, ``e.data.message``), ``headers``.
 """
 from __future__ import annotations
 
+import http
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .responses import APIObject, response_object
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._endpoints import ApiEndpoint
 
 __all__ = [
     "ActivitySmithError",
@@ -30,7 +42,17 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "error_for_status",
+    # the official SDK's names (activitysmith_openapi.exceptions), mapped onto this tree
+    "ApiException",
+    "BadRequestException",
+    "UnauthorizedException",
+    "ForbiddenException",
+    "NotFoundException",
+    "ServiceException",
 ]
+
+# Response headers never kept on an error (they can carry credentials).
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 
 class ActivitySmithError(Exception):
@@ -75,7 +97,12 @@ class PayloadError(ActivitySmithError, ValueError):
 
 
 class APIError(ActivitySmithError):
-    """The API answered with a non-2xx status."""
+    """The API answered with a non-2xx status.
+
+    ``status``, ``reason`` (the status phrase), ``body`` (the response text), ``data`` (the JSON error
+    object as an `APIObject`, or None), ``headers`` (response headers, case-insensitive, credentials
+    removed), ``error``/``message`` (the JSON's fields), ``endpoint`` and ``method``/``path`` (the call).
+    """
 
     def __init__(
         self,
@@ -83,7 +110,10 @@ class APIError(ActivitySmithError):
         *,
         error: str | None = None,
         message: str | None = None,
-        body: dict[str, Any] | None = None,
+        body: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: httpx.Headers | None = None,
+        endpoint: ApiEndpoint | None = None,
         method: str = "",
         path: str = "",
         retry_after: float | None = None,
@@ -92,10 +122,26 @@ class APIError(ActivitySmithError):
         self.error = error
         self.message = message
         self.body = body
-        self.method = method
+        self._json: dict[str, Any] | None = dict(data) if data is not None else None
+        self.headers = headers
+        self.endpoint = endpoint
+        self.method = method or (endpoint.method if endpoint else "")
         self.path = path
         self.retry_after = retry_after
         super().__init__(self.__str__())
+
+    @property
+    def reason(self) -> str:
+        """The status's reason phrase (``"Not Found"``), like the SDK's ``ApiException.reason``."""
+        try:
+            return http.HTTPStatus(self.status).phrase
+        except ValueError:
+            return ""
+
+    @property
+    def data(self) -> APIObject | None:
+        """The decoded JSON error object (``e.data.message``), or None when the body was not one."""
+        return None if self._json is None else response_object("APIErrorBody", self._json)
 
     def __str__(self) -> str:
         where = " ".join(part for part in (self.method, self.path) if part)
@@ -123,7 +169,7 @@ class BillingError(APIError):
 
     @property
     def upgrade_url(self) -> str | None:
-        value = (self.body or {}).get("upgrade_url")
+        value = (self._json or {}).get("upgrade_url")
         return value if isinstance(value, str) else None
 
 
@@ -152,19 +198,19 @@ class LiveActivityLimitError(RateLimitError):
 
     @property
     def limit(self) -> int | None:
-        return _int_or_none((self.body or {}).get("limit"))
+        return _int_or_none((self._json or {}).get("limit"))
 
     @property
     def active(self) -> int | None:
-        return _int_or_none((self.body or {}).get("active"))
+        return _int_or_none((self._json or {}).get("active"))
 
     @property
     def blocked_devices(self) -> int | None:
-        return _int_or_none((self.body or {}).get("blocked_devices"))
+        return _int_or_none((self._json or {}).get("blocked_devices"))
 
     @property
     def targeted_devices(self) -> int | None:
-        return _int_or_none((self.body or {}).get("targeted_devices"))
+        return _int_or_none((self._json or {}).get("targeted_devices"))
 
 
 class ServerError(APIError):
@@ -173,13 +219,23 @@ class ServerError(APIError):
 
 InternalServerError = ServerError  # anthropic-style alias
 
+# The official SDK's exception names: `except NotFoundException:` works after changing the import.
+ApiException = APIError
+BadRequestException = BadRequestError
+UnauthorizedException = AuthenticationError
+ForbiddenException = PermissionDeniedError
+NotFoundException = NotFoundError
+ServiceException = ServerError
+
 
 class APIConnectionError(ActivitySmithError):
     """The request never reached the server, or the connection dropped before an answer."""
 
-    def __init__(self, message: str = "Connection error.", *, method: str = "", path: str = "") -> None:
+    def __init__(self, message: str = "Connection error.", *, method: str = "", path: str = "",
+                 endpoint: ApiEndpoint | None = None) -> None:
         self.message = message
-        self.method = method
+        self.endpoint = endpoint
+        self.method = method or (endpoint.method if endpoint else "")
         self.path = path
         super().__init__(message)
 
@@ -194,8 +250,9 @@ class APIConnectionError(ActivitySmithError):
 class APITimeoutError(APIConnectionError):
     """No answer within the timeout."""
 
-    def __init__(self, message: str = "Request timed out.", *, method: str = "", path: str = "") -> None:
-        super().__init__(message, method=method, path=path)
+    def __init__(self, message: str = "Request timed out.", *, method: str = "", path: str = "",
+                 endpoint: ApiEndpoint | None = None) -> None:
+        super().__init__(message, method=method, path=path, endpoint=endpoint)
 
 
 _STATUS_CLASSES: dict[int, type[APIError]] = {
@@ -214,18 +271,19 @@ def error_for_status(
     status: int,
     body: Mapping[str, Any] | bytes | str | None,
     *,
+    endpoint: ApiEndpoint | None = None,
     method: str = "",
     path: str = "",
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | httpx.Headers | None = None,
     retry_after: float | None = None,
 ) -> APIError:
     """Build the exception for a non-2xx answer. ``body`` may be raw bytes/text or decoded JSON.
 
-    ``headers`` (the *response* headers) are accepted for symmetry but never stored; ``retry_after``
-    is stored as given (parsing Retry-After is the client's job).
+    ``headers`` (the *response* headers) are kept without Authorization/Cookie/Set-Cookie;
+    ``retry_after`` is stored as given (parsing Retry-After is the client's job).
     """
-    del headers  # never kept: see module docstring
-    data = _decode_body(body)
+    text = _text(body)
+    data = dict(body) if isinstance(body, Mapping) else _decode_json(text)
     cls = _class_for(status, data)
     error = data.get("error") if data else None
     message = data.get("message") if data else None
@@ -233,7 +291,10 @@ def error_for_status(
         status,
         error=error if isinstance(error, str) else None,
         message=message if isinstance(message, str) else None,
-        body=data,
+        body=text,
+        data=data,
+        headers=_safe_headers(headers),
+        endpoint=endpoint,
         method=method,
         path=path,
         retry_after=retry_after,
@@ -248,18 +309,31 @@ def _class_for(status: int, data: dict[str, Any] | None) -> type[APIError]:
     return _STATUS_CLASSES.get(status, APIError)
 
 
-def _decode_body(body: Mapping[str, Any] | bytes | str | None) -> dict[str, Any] | None:
+def _text(body: Mapping[str, Any] | bytes | str | None) -> str | None:
     if isinstance(body, Mapping):
-        return dict(body)
+        return json.dumps(dict(body))
     if isinstance(body, (bytes, bytearray)):
-        body = bytes(body).decode("utf-8", "replace")
-    if isinstance(body, str) and body.strip():
-        try:
-            decoded = json.loads(body)
-        except ValueError:
-            return None
-        return decoded if isinstance(decoded, dict) else None
-    return None
+        return bytes(body).decode("utf-8", "replace")
+    return body
+
+
+def _decode_json(text: str | None) -> dict[str, Any] | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def _safe_headers(headers: Mapping[str, str] | httpx.Headers | None) -> httpx.Headers | None:
+    if headers is None:
+        return None
+    import httpx  # only on an error answer; the client has imported it already
+
+    items = headers.multi_items() if isinstance(headers, httpx.Headers) else list(headers.items())
+    return httpx.Headers([(k, v) for k, v in items if k.lower() not in _SECRET_HEADERS])
 
 
 def _int_or_none(value: Any) -> int | None:

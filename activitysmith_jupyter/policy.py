@@ -23,6 +23,8 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
+from ._retry import exponential_backoff
+
 __all__ = ["UpdatePolicy", "RequestBudget", "StreamPacing"]
 
 
@@ -105,7 +107,7 @@ class StreamPacing:
 
     def refused(self, now: float, *, base: float = 60.0, cap: float = 900.0) -> None:
         """An update was refused for good: hold this stream's next ones back (1 min, doubling, <= 15 min)."""
-        self.hold_until = now + min(base * 2.0 ** self.failures, cap)
+        self.hold_until = now + exponential_backoff(self.failures, base=base, cap=cap)
         self.failures += 1
 
     def next_time(self, policy: UpdatePolicy) -> float:

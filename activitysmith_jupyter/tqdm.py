@@ -27,7 +27,7 @@ from typing import Any
 from tqdm.auto import tqdm as tqdm_auto
 
 from . import payloads
-from .activity import Activity, ActivityType, NotifyPolicy
+from .hub import Activity, ActivityType, NotifyPolicy
 from .dispatch import Dispatcher, dispatcher_for
 from .integrations._tqdm_bars import BarSnapshot, bar_subtitle, hub_snapshot, running_state, snapshot
 from .integrations._tqdm_close import after_this_cell, close_outcome

@@ -82,7 +82,7 @@ def test_billing_error_exposes_upgrade_url() -> None:
     error = error_for_status(402, body)
     assert isinstance(error, BillingError)
     assert error.upgrade_url == "https://activitysmith.com/billing"
-    assert error.body == body
+    assert error.data == body
     assert error_for_status(402, {}).upgrade_url is None
 
 
@@ -102,7 +102,7 @@ def test_billing_error_exposes_upgrade_url() -> None:
 def test_body_is_decoded_when_it_is_a_json_object(raw, expected_body) -> None:
     error = error_for_status(404, raw)
     assert isinstance(error, NotFoundError)
-    assert error.body == expected_body
+    assert error.data == expected_body
     assert error.error == (expected_body or {}).get("error")
 
 

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from activitysmith_jupyter.activity import Activity, current_activity
+from activitysmith_jupyter.hub import Activity, current_activity
 from activitysmith_jupyter.errors import PayloadError
 from activitysmith_jupyter.outcome import Snapshot
 
@@ -186,7 +186,7 @@ def test_steps_fill_segments_and_end_full(dispatcher, sim, clock) -> None:
 
 SCRIPT = textwrap.dedent("""
     import os, sys
-    from activitysmith_jupyter.activity import Activity
+    from activitysmith_jupyter.hub import Activity
     with Activity("Script job", key="script-job") as act:
         act.update(percentage=50)
         if sys.argv[1] == "fail":
@@ -218,9 +218,9 @@ def test_integrations_are_listed_in_one_table_and_none_loads_with_the_package() 
     assert INTEGRATIONS["tqdm"] == "activitysmith_jupyter.integrations.tqdm"
     for library, module in INTEGRATIONS.items():
         assert module == f"activitysmith_jupyter.integrations.{library}" and importlib.util.find_spec(module)
-    with pytest.raises(KeyError, match="no integration for 'torch'; known: tqdm"):
+    with pytest.raises(KeyError, match="no integration for 'torch'; known: dask, keras, lightgbm, lightning, optuna, papermill, rich, tqdm, transformers, xgboost"):
         load("torch")
-    probe = ("import sys, activitysmith_jupyter, activitysmith_jupyter.activity, activitysmith_jupyter.integrations; "
+    probe = ("import sys, activitysmith_jupyter, activitysmith_jupyter.hub, activitysmith_jupyter.integrations; "
              "print(sorted(m for m in sys.modules if m.startswith(('tqdm', 'IPython', 'activitysmith_jupyter.integrations.'))))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"

@@ -23,7 +23,7 @@ pytest.importorskip("IPython")
 from IPython.core.error import UsageError  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 
-from activitysmith_jupyter.activity import current_activity  # noqa: E402
+from activitysmith_jupyter.hub import current_activity  # noqa: E402
 from activitysmith_jupyter.magics import ActivitySmithMagics, derive_title, transform_progress_cell  # noqa: E402
 
 ENV_VARS = ("ACTIVITYSMITH_NOTIFY", "ACTIVITYSMITH_CHANNELS", "ACTIVITYSMITH_COLOR", "JPY_SESSION_NAME")
@@ -89,7 +89,7 @@ def test_importing_the_package_and_activity_does_not_import_ipython() -> None:
     import subprocess
 
     code = (
-        "import sys, activitysmith_jupyter, activitysmith_jupyter.activity; "
+        "import sys, activitysmith_jupyter, activitysmith_jupyter.hub; "
         "bad = [m for m in ('IPython', 'tqdm', 'ipywidgets') if m in sys.modules]; "
         "assert not bad, bad"
     )

@@ -61,7 +61,7 @@ def test_the_cell_magic_takes_stall_after_from_its_option_over_config(line, conf
         if config is not None:
             shell.run_line_magic("config", f"ActivitySmithMagics.stall_after = {config}")
         result = shell.run_cell(f"%%activitysmith_progress --title Job {line}\n"
-                                "from activitysmith_jupyter.activity import current_activity\n"
+                                "from activitysmith_jupyter.hub import current_activity\n"
                                 "seen = current_activity().stall_after\n")
         assert result.success
         assert shell.user_ns["seen"] == expected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from activitysmith_jupyter.activity import Activity
+from activitysmith_jupyter.hub import Activity
 from activitysmith_jupyter.clock import FakeClock
 from activitysmith_jupyter.outcome import Snapshot
 from activitysmith_jupyter.stall import StallWatch, check_stall_after, stall_push, stall_subtitle

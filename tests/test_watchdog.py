@@ -63,7 +63,7 @@ def test_a_script_killed_mid_bar_is_ended_by_its_watchdog_once(tmp_path) -> None
 
 MANY = """
 import time
-from activitysmith_jupyter.activity import Activity
+from activitysmith_jupyter.hub import Activity
 acts = [Activity(f"Job {i}", key=f"job-{i}").start() for i in range(3)]
 print("OPEN", flush=True)
 time.sleep(600)
@@ -99,7 +99,7 @@ def test_one_watchdog_per_process_however_many_activities_and_the_key_is_not_on_
 
 
 CLEAN = """
-from activitysmith_jupyter.activity import Activity
+from activitysmith_jupyter.hub import Activity
 from activitysmith_jupyter.watchdog import current_watchdog
 with Activity("Nightly ETL", key="etl") as act:
     act.update(percentage=50)
@@ -130,7 +130,7 @@ def test_a_clean_exit_takes_the_watchdog_along_and_nothing_is_sent_twice(tmp_pat
 
 IDLE = """
 import time
-from activitysmith_jupyter.activity import Activity
+from activitysmith_jupyter.hub import Activity
 act = Activity("Idle", key="idle", stall_after=None).start()
 print("OPEN", flush=True)
 time.sleep(600)
@@ -188,7 +188,7 @@ def test_the_death_end_keeps_the_bar_and_names_the_kernel() -> None:
 
 GIL = """
 import ctypes, time
-from activitysmith_jupyter.activity import Activity
+from activitysmith_jupyter.hub import Activity
 from activitysmith_jupyter.outcome import Snapshot
 from activitysmith_jupyter.watchdog import current_watchdog
 with Activity("Training", key="train", stall_after=12) as act:
@@ -227,7 +227,7 @@ def test_a_process_stuck_in_c_code_holding_the_gil_gets_one_stall_push_from_its_
 
 MONITORED = """
 import time
-from activitysmith_jupyter.activity import Activity
+from activitysmith_jupyter.hub import Activity
 with Activity("Training", key="train", monitor=True):
     time.sleep(1.0)
 print("DONE", flush=True)
@@ -249,7 +249,7 @@ def test_an_activity_with_monitor_true_shows_the_resources_while_it_is_open(tmp_
 
 FORKS = """
 import os, time
-from activitysmith_jupyter.activity import Activity
+from activitysmith_jupyter.hub import Activity
 from activitysmith_jupyter.watchdog import current_watchdog
 act = Activity("Training", key="train").start()
 assert current_watchdog().drained(10)

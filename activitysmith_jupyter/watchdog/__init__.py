@@ -89,6 +89,8 @@ def watch(activity: Any) -> None:
     """`activity` started (its `key`, `title`, `type`, `channels`, `notify`, `content_state`,
     `stall_after` and `dispatcher` are read)."""
     try:
+        if not getattr(getattr(activity, "rank", None), "mirrors", True):
+            return  # a silent rank (distributed training) shows nothing, so leaves nothing to end
         found = watchdog_for(getattr(getattr(activity, "dispatcher", None), "client", None))
         if found is None:
             return
