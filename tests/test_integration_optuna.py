@@ -198,3 +198,36 @@ def test_in_an_activitysmith_progress_cell_show_progress_bar_is_followed_with_no
     assert a["state"] == "ended" and a["content_state"]["percentage"] == 100
     subtitles = [r.json["content_state"].get("subtitle", "") for r in sim.requests if r.method == "PUT"]
     assert any(re.search(r"\b\d+/25\b", text) for text in subtitles), subtitles  # Optuna's own tqdm bar
+
+
+def test_ctrl_c_in_a_script_ends_interrupted_at_exit(server, sim, tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import sys, time, optuna
+        from activitysmith_jupyter.integrations.optuna import ActivitySmithCallback
+        optuna.logging.set_verbosity(optuna.logging.CRITICAL)
+        def objective(trial):
+            if trial.number == 3:
+                print("ready", flush=True)
+            time.sleep(0.05)  # the trial's work
+            return trial.suggest_float("x", 0, 1)
+        optuna.create_study().optimize(objective, n_trials=100_000, callbacks=[ActivitySmithCallback("Long study")])
+    """)
+    env = {**os.environ, "ACTIVITYSMITH_API_KEY": "ask_test_integrations", "ACTIVITYSMITH_BASE_URL": server.url}
+    child = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=tmp_path, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode != 0 and "KeyboardInterrupt" in err
+    assert the_activity(sim, "Long-study")["state"] == "ended"
+    [push] = pushes(sim)
+    assert push["title"].startswith("⏹️ Long study interrupted after")
