@@ -19,8 +19,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from . import content as _content
-from . import lifecycle as _lifecycle
+from . import content as _content, lifecycle as _lifecycle
 from .clock import SYSTEM_CLOCK, Clock
 from .failure import format_failure
 from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, metric_list, outcome_for
@@ -235,8 +234,7 @@ class Activity:
                 raise
         if background and self.elapsed_updates:
             _ticker.add(self)
-        _lifecycle.opened(self)  # lifecycle (issue 8): SIGTERM ends an open activity as "terminated"
-        return self
+        return _lifecycle.opened(self)  # registered until it ends: SIGTERM ends it as "terminated" (issue 8)
 
     def attach(self, source: ProgressSource) -> None:
         """Let `source` feed this activity until it ends (then its ``detach()`` is called)."""
@@ -270,7 +268,6 @@ class Activity:
                 self._remember(exc, "detaching a progress source failed")
         with self._lock:
             self.outcome = outcome
-        _lifecycle.closed(self)  # lifecycle (issue 8)
         _ticker.discard(self)
         pop_current(self)
         with self._lock:
