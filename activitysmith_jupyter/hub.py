@@ -19,9 +19,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from . import content as _content
-from . import lifecycle as _lifecycle
-from . import watchdog as _watchdog
+from . import content as _content, lifecycle as _lifecycle, watchdog as _watchdog
 from .clock import SYSTEM_CLOCK, Clock
 from .failure import format_failure
 from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, metric_list, outcome_for
@@ -242,9 +240,8 @@ class Activity:
                 raise
         if (background and self.elapsed_updates) or self._stall.enabled:  # (a bar's start is not background)
             _ticker.add(self)
-        _lifecycle.opened(self)  # lifecycle (issue 8): SIGTERM ends an open activity as "terminated"
-        _watchdog.watch(self)  # the watchdog (issue 13) ends it if the process dies
-        return self
+        _watchdog.watch(self)  # its watchdog ends it if the process dies (issue 13)
+        return _lifecycle.opened(self)  # registered until it ends: SIGTERM ends it as "terminated" (issue 8)
 
     def attach(self, source: ProgressSource) -> None:
         """Let `source` feed this activity until it ends (then its ``detach()`` is called)."""
@@ -278,7 +275,6 @@ class Activity:
                 self._remember(exc, "detaching a progress source failed")
         with self._lock:
             self.outcome = outcome
-        _lifecycle.closed(self)  # lifecycle (issue 8)
         _ticker.discard(self)
         pop_current(self)
         with self._lock:
