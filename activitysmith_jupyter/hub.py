@@ -24,7 +24,7 @@ from .clock import SYSTEM_CLOCK, Clock
 from .failure import format_failure
 from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, metric_list, outcome_for
 from .ranks import rank_role
-from .stall import DEFAULT_STALL_AFTER, StallWatch, check_stall_after, stall_push, stall_subtitle
+from .stall import DEFAULT_STALL_AFTER, StallWatch, check_stall_after, stall_notice
 from .ticker import Ticker
 from .wording import elapsed_bucket, elapsed_text, format_duration, truncate
 
@@ -409,7 +409,9 @@ class Activity:
         """Refresh the elapsed-time subtitle when its coarse bucket changed (no source, no handle)."""
         if self.ended or self.started_at is None:
             return
-        self._check_stall()
+        due = self._stall.due(self.clock.monotonic(), silence=_watchdog.silence_since(self._stall.last_moved))
+        if due is not None:  # no progress for `stall_after`: the subtitle says so, and one push
+            stall_notice(self, *due)
         if not self.elapsed_updates:
             return
         minutes = elapsed_bucket(self.elapsed)
@@ -424,19 +426,6 @@ class Activity:
                 self._send_update()
             except Exception as exc:
                 self._remember(exc, "elapsed-time update failed")
-
-    def _check_stall(self) -> None:  # no progress for `stall_after`: the subtitle says so, one push (stall.py)
-        due = self._stall.due(self.clock.monotonic(), silence=_watchdog.silence_since(self._stall.last_moved))
-        try:
-            if due is not None:
-                with self._lock:
-                    self._stall.saved_subtitle = self._content.get("subtitle")
-                    self._content = {**self._content, "subtitle": stall_subtitle(due[0], self._content)}
-                    self._send_update()
-                if due[1] and self.notify != "never":
-                    self.dispatcher.push(stall_push(self.title, due[0], self._content, channels=self.channels))
-        except Exception as exc:
-            self._remember(exc, "the stall notice failed")
 
     # -- internals ---------------------------------------------------------------------------------
     def _send_update(self) -> None:

@@ -21,6 +21,7 @@ __all__ = [
     "clip",
     "format_minutes",
     "percent_text",
+    "stall_notice",
     "stall_push",
     "stall_subtitle",
 ]
@@ -83,6 +84,20 @@ class StallWatch:
             return None
         self.stalled = True
         return quiet, silence < self.stall_after
+
+
+def stall_notice(activity: Any, quiet: float, push: bool) -> None:
+    """An Activity's stall (``StallWatch.due`` said so): the subtitle says it, and per `push` and the
+    activity's `notify`, one push. Never raises (it runs on the ticker thread)."""
+    try:
+        with activity._lock:
+            activity._stall.saved_subtitle = activity._content.get("subtitle")
+            activity._content = {**activity._content, "subtitle": stall_subtitle(quiet, activity._content)}
+            activity._send_update()
+        if push and activity.notify != "never" and getattr(activity.rank, "mirrors", True):  # rank 0 speaks
+            activity.dispatcher.push(stall_push(activity.title, quiet, activity._content, channels=activity.channels))
+    except Exception as exc:  # noqa: BLE001 - a notice must not stop the ticker
+        activity._remember(exc, "the stall notice failed")
 
 
 # ---------------------------------------------------------------------------------------- wording
