@@ -278,3 +278,34 @@ def test_a_forked_child_does_not_hold_the_pipe_open_after_the_parent_dies(tmp_pa
             for w in worker:
                 w.kill()
         assert detected < 2.5  # the pipe's end of file, not the 5 s parent-pid poll
+
+
+TERMINATED = """
+import time
+from activitysmith_jupyter.hub import Activity
+from activitysmith_jupyter.watchdog import current_watchdog
+act = Activity("Training", key="train").start()
+act.update(percentage=30)
+assert current_watchdog().drained(10)
+print("OPEN", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("run", range(3), ids=["1st", "2nd", "3rd"])
+def test_sigterm_is_ended_by_the_process_itself_and_the_watchdog_sends_nothing_more(tmp_path, run) -> None:
+    """SIGTERM: the lifecycle handler ends the activity as "terminated" and flushes; the watchdog, told
+    the end landed, must not end it a second time (repeated: the race would show)."""
+    with live_server() as (sim, srv):
+        proc = subprocess.Popen(script(tmp_path, TERMINATED), env=child_env(srv), stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "OPEN"
+            [dog] = wait_for(lambda: watchdogs_of(proc.pid), what="the watchdog")
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(15) == -signal.SIGTERM
+            wait_for(lambda: not dog.is_running() or dog.status() == psutil.STATUS_ZOMBIE, what="the watchdog to exit")
+        finally:
+            proc.kill()
+        [end] = requests_for(sim, "train", "DELETE")
+        assert end.json["content_state"]["subtitle"].startswith("Terminated")
+        assert [n["request"]["title"][:1] for n in sim.notifications] == ["🛑"]

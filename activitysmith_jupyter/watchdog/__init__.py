@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ENV_SWITCH",
     "MONITOR_KEY",
+    "confirm_delivered",
     "current_watchdog",
     "ending",
     "monitor",
@@ -124,6 +125,14 @@ def ending(activity: Any, state: dict[str, Any], push: dict[str, Any] | None) ->
         if activity.key in _monitor_by:
             _monitor_by.discard(activity.key)
             _set_monitor(w, w.monitoring_target)
+
+
+def confirm_delivered() -> None:
+    """Tell the watchdog now (not on its writer's next round) which queued ends have landed: called
+    after a flush that the process's death follows at once (SIGTERM), so nothing is ended twice."""
+    w = current_watchdog()
+    if w is not None:
+        w.confirm_now()
 
 
 def monitor(on: bool, *, client: Any = None) -> Watchdog | None:

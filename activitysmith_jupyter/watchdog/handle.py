@@ -143,12 +143,8 @@ class Watchdog:
                 line = protocol.encode("beat")
             if line is _STOP:
                 return
-            if not self._write(line):
+            if not self._write_queued(line):
                 return
-            if not line.startswith(b'{"op":"beat"'):
-                with self._lock:
-                    self._written += 1
-                    self._progress.notify_all()
             if not self._confirm_endings():
                 return
 
@@ -177,6 +173,12 @@ class Watchdog:
             for key in done:
                 del self._endings[key]
         return all(self._write(protocol.encode("closed", key=key)) for key in done)
+
+    def confirm_now(self) -> None:
+        """Write what is queued, then "closed" for each end its dispatcher delivered, from this thread."""
+        if os.getpid() == self.pid and self.process is not None:
+            self._drain()
+            self._confirm_endings()
 
     def _fail(self, exc: BaseException, what: str) -> None:
         self.last_error = exc
@@ -212,7 +214,17 @@ class Watchdog:
             except queue.Empty:
                 return
             if line is not _STOP:
-                self._write(line)
+                self._write_queued(line)
+
+    def _write_queued(self, line: bytes) -> bool:
+        """Write a line taken from the queue and count it (for `drained`)."""
+        if not self._write(line):
+            return False
+        if not line.startswith(b'{"op":"beat"'):
+            with self._lock:
+                self._written += 1
+                self._progress.notify_all()
+        return True
 
     def after_fork_in_child(self) -> None:
         """A forked child must not write to, nor hold open, its parent's pipe (or the watchdog would see
