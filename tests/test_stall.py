@@ -134,3 +134,13 @@ def test_the_tqdm_drop_in_passes_stall_after_to_its_activity(dispatcher, sim, cl
         assert [n["request"]["title"] for n in sim.notifications] == [
             "⚠️ Epochs has made no progress for 2 min — stuck at 30 %"]
         bar.update(70)
+
+
+def test_activity_in_scripts_takes_stall_after_and_checks_it_at_the_call(sim) -> None:
+    from activitysmith_jupyter import activity
+
+    with pytest.raises(ValueError, match="stall_after=-3"):
+        activity("Nightly ETL", stall_after=-3)
+    assert sim.requests == []
+    with activity("Nightly ETL", stall_after=30, client=None) as act:
+        assert act.stall_after == 30.0
