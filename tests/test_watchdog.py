@@ -158,6 +158,29 @@ def test_the_idle_watchdog_is_small_and_uses_no_measurable_cpu(tmp_path) -> None
         assert cpu <= 0.02 * window / 10  # under 0.2 % of one core (the clock tick is 10 ms)
 
 
+def test_a_watchdog_that_is_sending_stays_within_its_memory_budget(tmp_path) -> None:
+    """Once the parent dies the watchdog loads the HTTP client to send the end: still <= 30 MB."""
+    with live_server() as (sim, srv):
+        sim.inject(delay=3.0, times=1, method="DELETE")  # the end is slow: the sending watchdog stays alive
+        proc = subprocess.Popen(script(tmp_path, IDLE), env=child_env(srv), stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "OPEN"
+        [dog] = wait_for(lambda: watchdogs_of(proc.pid), what="the watchdog")
+        proc.kill()
+        proc.wait(10)
+        peak = 0
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and dog.is_running() and dog.status() != psutil.STATUS_ZOMBIE:
+            try:
+                peak = max(peak, dog.memory_info().rss)
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.05)
+        ends = [r for r in sim.requests if r.method == "DELETE" and r.key == "idle"]
+    print(f"sending watchdog: peak rss {peak / 1e6:.1f} MB")
+    assert ends, "the watchdog ended the activity"
+    assert 0 < peak <= 30 * 1024 * 1024
+
+
 def test_a_parent_that_never_speaks_gets_no_sends(tmp_path) -> None:
     """A watchdog whose pipe closes before anything was open exits at once and sends nothing."""
     with live_server() as (sim, _srv):
