@@ -129,10 +129,21 @@ class RunActivity(CellActivity):
         self._stale_bars = stale_bars
         self._fed_in_cell = False
         self._shown: tuple[int | None, int] | None = None
+        self._stopped_at: float | None = None  # the last cell's end (the run ends a gap later)
 
     @property
     def elapsed(self) -> float:
-        return super().elapsed + (self.head_start if self.started else 0.0)
+        if self.started_at is None:
+            return 0.0
+        took = super().elapsed
+        if self._stopped_at is not None:
+            took = max(0.0, min(took, self._stopped_at - self.started_at))
+        return took + self.head_start
+
+    def close(self, outcome: Outcome, error: BaseException | None, *, last_cell_end: float | None) -> None:
+        """End the run; its duration stops at its last cell's end, not when the gap after it ran out."""
+        self._stopped_at = last_cell_end
+        self.finish(outcome, error)
 
     def cell_text(self) -> str:
         where = f"cell {self.cell}" if self.cell is not None else "cell"
@@ -387,6 +398,8 @@ class AutoMode:
                                cell=run.cell, dispatcher=magics._dispatcher(client),
                                clock=self.clock, describe_file=magics._describe_file)
         activity.start()
+        if activity.started_at is not None:  # measured from the start itself (the first one imports the client)
+            activity.head_start = max(0.0, activity.started_at - run.started)
         activity.enter_cell(run.cell)
         if not self._exit_hook:  # after the dispatcher's own hook: atexit runs ours first (LIFO)
             atexit.register(self.at_exit)
@@ -400,7 +413,7 @@ class AutoMode:
             return
         if run.in_cell and outcome == "completed":
             outcome = "interrupted"  # ended while a cell still ran (auto off or unload from a cell)
-        run.activity.finish(outcome, error)
+        run.activity.close(outcome, error, last_cell_end=None if run.in_cell else run.last_end)
 
     def at_exit(self) -> None:
         """Interpreter / kernel exit: end the open run (the dispatcher's exit flush then sends it)."""

@@ -100,8 +100,8 @@ def test_a_cell_past_the_threshold_becomes_an_activity_that_ends_with_a_push(ip,
     auto(ip).on_timer()  # the gap after the last cell passed
     settle(ip)
     assert act.outcome == "completed" and current_activity() is None
-    assert len(ends(sim)) == 1 and ends(sim)[0].json["content_state"]["subtitle"] == "Done in 41s"
-    assert [p["title"] for p in pushes(sim)] == ["✅ Notebook cell [2] finished in 41s"]
+    assert len(ends(sim)) == 1 and ends(sim)[0].json["content_state"]["subtitle"] == "Done in 40s"
+    assert [p["title"] for p in pushes(sim)] == ["✅ Notebook cell [2] finished in 40s"]  # to the cell's end
 
 
 def test_cells_back_to_back_are_one_run_and_the_push_names_the_failing_cell(ip, sim) -> None:
