@@ -20,11 +20,9 @@ A ``%%activitysmith_progress`` cell is left to the magic (its options win): a ru
 from __future__ import annotations
 
 import atexit
-import importlib
 import logging
 import os
 import shlex
-import sys
 import threading
 import time
 import warnings
@@ -32,23 +30,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .cell import ActivitySettings, CellActivity
+from .cell_sources import SourceInstaller
 from .cell_text import MAGIC, derive_title
 from .clock import SYSTEM_CLOCK, Clock
-from .outcome import Outcome, Snapshot, outcome_for
+from .outcome import Outcome, outcome_for
 from .payloads import stream_key_from
-from .wording import elapsed_bucket, format_duration
+from .run_activity import RunActivity, open_bars
+from .wording import format_duration
 
 if TYPE_CHECKING:
     from .magics import ActivitySmithMagics
 
-__all__ = ["ENV_AUTO_AFTER", "DEFAULT_AFTER", "AutoMode", "RunActivity", "SourceInstaller", "parse_after"]
+__all__ = ["ENV_AUTO_AFTER", "DEFAULT_AFTER", "AutoMode", "auto_command", "env_after", "install_auto", "is_magic_cell",
+           "parse_after", "uninstall_auto"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
 ENV_AUTO_AFTER = "ACTIVITYSMITH_AUTO_AFTER"
 DEFAULT_AFTER = 30.0
-_SELF_FOLLOWED = frozenset({"tqdm"})  # every cell/run activity follows tqdm bars itself
 
 
 def parse_after(value: str, what: str = "--after") -> float:
@@ -67,139 +66,6 @@ def is_magic_cell(raw_cell: str) -> bool:
     if MAGIC not in raw_cell:  # the common case: one substring test
         return False
     return any(line.lstrip().startswith(("%%" + MAGIC, "%" + MAGIC)) for line in raw_cell.splitlines())
-
-
-# ------------------------------------------------------------------------------------ other sources
-
-
-class SourceInstaller:
-    """Installs the global hooks of the integrations (``install()``: Dask's ``Callback.register()``,
-    rich's ``Progress`` wrapper ...) for every library the process has already imported; the sources
-    then feed ``current_activity()`` (a magic cell's or a run's). Libraries never imported cost nothing."""
-
-    def __init__(self) -> None:
-        self._removers: dict[str, Callable[[], None]] = {}
-        self._without: set[str] = set()  # imported, but our module has no install()
-
-    def ensure(self) -> None:
-        """Install what is newly importable (cheap when nothing changed: a few dict lookups)."""
-        from .integrations import INTEGRATIONS
-
-        modules = sys.modules
-        for library, module_name in INTEGRATIONS.items():
-            if library in self._removers or library in self._without or library in _SELF_FOLLOWED:
-                continue
-            if library not in modules:
-                continue
-            try:
-                install = getattr(importlib.import_module(module_name), "install", None)
-                if install is None:
-                    self._without.add(library)
-                    continue
-                self._removers[library] = install()
-            except Exception as exc:  # a broken integration never stops the cell
-                self._without.add(library)
-                log.warning("following %s progress is off: %s", library, exc)
-
-    def remove_all(self) -> None:
-        removers, self._removers = self._removers, {}
-        for library, remove in removers.items():
-            try:
-                remove()
-            except Exception as exc:
-                log.warning("uninstalling the %s source failed: %s", library, exc)
-
-    @property
-    def installed(self) -> tuple[str, ...]:
-        return tuple(self._removers)
-
-
-# ------------------------------------------------------------------------------------ the activity
-
-
-class RunActivity(CellActivity):
-    """The activity of one run of cells: "cell 7 · 12m 4s" while no bar drives it; its elapsed time
-    counts from the run's first cell (the activity itself starts at the threshold)."""
-
-    def __init__(self, settings: ActivitySettings, *, head_start: float, stale_bars: frozenset[int],
-                 cell: int | None, **kwargs: Any) -> None:
-        super().__init__(settings, **kwargs)
-        self.head_start = head_start  # seconds the run had run before the activity started
-        self.cell = cell
-        self._stale_bars = stale_bars
-        self._fed_in_cell = False
-        self._shown: tuple[int | None, int] | None = None
-        self._stopped_at: float | None = None  # the last cell's end (the run ends a gap later)
-
-    @property
-    def elapsed(self) -> float:
-        if self.started_at is None:
-            return 0.0
-        took = super().elapsed
-        if self._stopped_at is not None:
-            took = max(0.0, min(took, self._stopped_at - self.started_at))
-        return took + self.head_start
-
-    def close(self, outcome: Outcome, error: BaseException | None, *, last_cell_end: float | None) -> None:
-        """End the run; its duration stops at its last cell's end, not when the gap after it ran out."""
-        self._stopped_at = last_cell_end
-        self.finish(outcome, error)
-
-    def cell_text(self) -> str:
-        where = f"cell {self.cell}" if self.cell is not None else "cell"
-        return f"{where} · {format_duration(self.elapsed)}"
-
-    def enter_cell(self, cell: int | None) -> None:
-        """A new cell of the run started: show its number (unless a bar already drives the activity)."""
-        self.cell = cell
-        self._fed_in_cell = False
-        self.tick()
-
-    def feed(self, snapshot: Snapshot) -> None:
-        self._fed_in_cell = True
-        super().feed(snapshot)
-
-    def tick(self) -> None:
-        """Refresh "cell N · elapsed" when the cell or the coarse elapsed bucket changed."""
-        if self.ended or not self.started or self._fed_in_cell or self.subtitle:
-            return
-        shown = (self.cell, elapsed_bucket(self.elapsed))
-        if shown == self._shown:
-            return
-        self._shown = shown
-        try:
-            self.update(subtitle=self.cell_text())
-        except Exception as exc:
-            self._remember(exc, "showing the run's cell failed")
-
-    def _follow_bars(self) -> None:
-        """Follow the run's tqdm bars: those opened since its first cell, not since the threshold."""
-        try:
-            from .integrations.tqdm import BarObserver, BarSource
-        except ImportError:
-            return
-        stale = self._stale_bars
-
-        class _RunBars(BarSource):
-            def attach(self, activity: Any) -> None:
-                self._activity = activity
-                self.observer = BarObserver(self._on_bar, interval=self.interval, ignore=stale).start()
-
-        try:
-            self._bars = _RunBars(interval=self.settings.bar_interval)
-            self.attach(self._bars)
-        except Exception as exc:
-            self._remember(exc, "could not observe tqdm bars")
-
-
-def _open_bars() -> frozenset[int]:
-    std = sys.modules.get("tqdm.std")
-    if std is None:
-        return frozenset()
-    try:
-        return frozenset(id(b) for b in list(getattr(std.tqdm, "_instances", ())))
-    except RuntimeError:  # the set changed while copying
-        return frozenset()
 
 
 # ------------------------------------------------------------------------------------ the timer
@@ -291,6 +157,7 @@ class AutoMode:
         with self._lock:
             self.after = after
         self.sources.ensure()
+        self.sources.watch(True)
 
     def disable(self) -> None:
         with self._lock:
@@ -298,6 +165,7 @@ class AutoMode:
             self._close("completed", None)
         if not self._magic_sources:
             self.sources.remove_all()
+            self.sources.watch(False)
 
     def describe(self) -> str:
         if self.after is None:
@@ -314,6 +182,7 @@ class AutoMode:
             if not self.on:  # zero-code sources for this magic cell only
                 self._magic_sources = True
             self.sources.ensure()
+            self.sources.watch(True)
             return
         if self.after is None:
             return
@@ -328,7 +197,7 @@ class AutoMode:
                 count -= 1  # IPython counts the cell before pre_run_cell
             cell = count if isinstance(count, int) else None
             if run is None:
-                run = self._run = _Run(started=now, stale_bars=_open_bars(), cell=cell, raw=raw)
+                run = self._run = _Run(started=now, stale_bars=open_bars(), cell=cell, raw=raw)
             else:
                 run.cells += 1
                 run.in_cell, run.cell, run.raw = True, cell, raw
@@ -343,6 +212,7 @@ class AutoMode:
                 self._magic_sources = False
                 if not self.on:
                     self.sources.remove_all()
+                    self.sources.watch(False)
             return
         with self._lock:
             run = self._run
@@ -425,6 +295,7 @@ class AutoMode:
         """The extension is unloaded: end the open run, remove the sources, stop the timer."""
         self.disable()
         self.sources.remove_all()
+        self.sources.watch(False)
         if self._timer is not None:
             self._timer.stop()
         if self._exit_hook:

@@ -118,6 +118,29 @@ def test_nbconvert_execute_success_ends_the_run_at_kernel_exit(server, sim, tmp_
     assert ends(sim)[0].json["content_state"]["percentage"] == 100
 
 
+def test_dask_imported_inside_a_magic_cell_of_a_fresh_kernel_drives_it(monkeypatch, server, sim, tmp_path) -> None:
+    from activitysmith_jupyter.integrations import INTEGRATIONS
+
+    if "dask" not in INTEGRATIONS:
+        pytest.skip("no dask integration on this branch yet")
+    pytest.importorskip("dask")
+    nb = _notebook("""
+        %%activitysmith_progress -k kdask -t Squares
+        import dask  # the kernel's first import of dask: followed all the same
+        total = sum(dask.compute(*[dask.delayed(lambda i: i * i)(i) for i in range(8)], scheduler="threads"))
+        from activitysmith_jupyter import current_activity
+        seen = current_activity().last_snapshot
+        print(total, seen.n, seen.total, seen.unit)
+        """)
+    env = _env(server, tmp_path)
+    env.pop("ACTIVITYSMITH_AUTO_AFTER")  # auto mode off: the magic alone installs the Dask hook
+    client, _ = _execute(nb, env, monkeypatch, tmp_path)
+    monkeypatch.delenv("ACTIVITYSMITH_AUTO_AFTER", raising=False)
+    client.execute()
+    assert [o["text"] for o in nb.cells[0].outputs if o.get("name") == "stdout"] == ["140 8.0 8.0 tasks\n"]
+    assert _wait_for(lambda: ends(sim)) and ends(sim)[0].key == "kdask"
+
+
 # ------------------------------------------------------------------------------ jupyter_client: Run All
 
 
