@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .cell_sources import SourceInstaller
-from .cell_text import MAGIC, derive_title
+from .cell_text import MAGIC, derive_title, first_comment
 from .clock import SYSTEM_CLOCK, Clock
 from .outcome import Outcome, outcome_for
 from .payloads import stream_key_from
@@ -118,6 +118,7 @@ class _Run:
     stale_bars: frozenset[int]
     cell: int | None  # execution count of the running (or last) cell
     raw: str  # its source (the title's first comment)
+    first_raw: str = ""  # the run's first cell (its comment titles a run whose later cells have none)
     in_cell: bool = True
     cells: int = 1
     last_end: float | None = None
@@ -197,7 +198,7 @@ class AutoMode:
                 count -= 1  # IPython counts the cell before pre_run_cell
             cell = count if isinstance(count, int) else None
             if run is None:
-                run = self._run = _Run(started=now, stale_bars=open_bars(), cell=cell, raw=raw)
+                run = self._run = _Run(started=now, stale_bars=open_bars(), cell=cell, raw=raw, first_raw=raw)
             else:
                 run.cells += 1
                 run.in_cell, run.cell, run.raw = True, cell, raw
@@ -260,7 +261,8 @@ class AutoMode:
     # -- internals -------------------------------------------------------------------------------
     def _start(self, run: _Run, now: float) -> RunActivity:
         magics = self.magics
-        title = derive_title(run.raw, magics._shell.user_ns, os.environ, run.cell)
+        raw = run.raw if first_comment(run.raw) or not first_comment(run.first_raw) else run.first_raw
+        title = derive_title(raw, magics._shell.user_ns, os.environ, run.cell)
         key = "nb-auto-" + stream_key_from(title.lower(), default="run", max_length=40)
         # the magic's own resolution (%config > environment > default), as for a cell with no options
         settings, client = magics._resolve(f"-t {shlex.quote(title)} -k {key}")

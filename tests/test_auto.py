@@ -106,11 +106,11 @@ def test_a_cell_past_the_threshold_becomes_an_activity_that_ends_with_a_push(ip,
 
 def test_cells_back_to_back_are_one_run_and_the_push_names_the_failing_cell(ip, sim) -> None:
     run(ip, "%activitysmith auto on --after 30")
-    run(ip, "import time  # Nightly features")
+    run(ip, "# Nightly features\nimport time")
     run(ip, LONG.format(s=20))
     run(ip, LONG.format(s=20))  # the run passes 30 s here: the activity starts
     act = auto(ip).activity
-    assert act is not None and act.title == "Notebook cell [4]"
+    assert act is not None and act.title == "Nightly features"  # the run's first cell's comment
     auto(ip).clock.advance(0.2)  # Run All: the next cell is already queued
     run(ip, "clock.advance(5); auto.on_timer()")
     assert act.cell == 5 and act.content_state["subtitle"] == "cell 5 · 45s"
@@ -119,7 +119,7 @@ def test_cells_back_to_back_are_one_run_and_the_push_names_the_failing_cell(ip, 
     assert act.outcome == "failed"
     assert len([r for r in sent(sim) if r.method == "PUT"]) >= 1 and len(ends(sim)) == 1
     (push,) = pushes(sim)
-    assert push["title"] == "❌ Notebook cell [4] failed after 45s"
+    assert push["title"] == "❌ Nightly features failed after 45s"
     assert push["message"].startswith("RuntimeError: diverged\nCell In[6], line 2, in train")
 
 
