@@ -135,7 +135,8 @@ class _NotifyingLoader(importlib.abc.Loader):
         return module
 
     def exec_module(self, module: ModuleType) -> None:
-        module.__spec__.loader = self._loader  # the module keeps its real loader (reload, resources)
+        if module.__spec__ is not None:  # the module keeps its real loader (reload, resources)
+            module.__spec__.loader = self._loader
         module.__loader__ = self._loader
         self._loader.exec_module(module)
         try:
