@@ -28,7 +28,11 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+from IPython.core.error import UsageError
+from traitlets import Float, observe
+from traitlets.config import Configurable
 
 from .cell_sources import SourceInstaller
 from .cell_text import MAGIC, derive_title, first_comment
@@ -38,16 +42,53 @@ from .payloads import stream_key_from
 from .run_activity import RunActivity, open_bars
 from .wording import format_duration
 
-if TYPE_CHECKING:
-    from .magics import ActivitySmithMagics
-
-__all__ = ["ENV_AUTO_AFTER", "DEFAULT_AFTER", "AutoMode", "auto_command", "env_after", "install_auto", "is_magic_cell",
+__all__ = ["ENV_AUTO_AFTER", "DEFAULT_AFTER", "AutoMode", "AutoModeConfig", "auto_command", "env_after", "install_auto", "is_magic_cell",
            "parse_after", "uninstall_auto"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
 ENV_AUTO_AFTER = "ACTIVITYSMITH_AUTO_AFTER"
 DEFAULT_AFTER = 30.0
+
+
+class AutoModeConfig(Configurable):
+    """The ``%config ActivitySmithMagics`` traits of auto mode (``ActivitySmithMagics`` mixes them in)."""
+
+    auto_after = Float(
+        None, allow_none=True, min=0.0, config=True,
+        help="Auto mode: any run of cells longer than this many seconds becomes a Live Activity (shorter "
+        "ones send nothing). None: $ACTIVITYSMITH_AUTO_AFTER, else off. Also %activitysmith auto on/off.",
+    )
+    auto_gap = Float(
+        1.0, min=0.0, config=True,
+        help="Auto mode: a cell starting at most this many seconds after the previous one ended continues "
+        "its run (Run All, nbclient): one activity and one closing push for the run.",
+    )
+    _auto: AutoMode | None = None  # the shell's auto mode, from install_auto
+
+    @observe("auto_after")
+    def _auto_after_changed(self, change: Any) -> None:
+        auto = self._auto
+        if auto is not None:  # %config ActivitySmithMagics.auto_after = 30 (None: off)
+            auto.enable(change["new"]) if change["new"] is not None else auto.disable()
+
+
+class MagicsHost(Protocol):
+    """What auto mode uses of ``ActivitySmithMagics`` (a Protocol: no import cycle)."""
+
+    shell: Any
+    auto_after: Any  # float | None (traitlets types the trait loosely)
+    auto_gap: Any
+    _auto: AutoMode | None
+
+    @property
+    def _shell(self) -> Any: ...
+
+    def _resolve(self, line: str) -> tuple[Any, Any]: ...
+
+    def _dispatcher(self, client: Any) -> Any: ...
+
+    def _describe_file(self, filename: str) -> str | None: ...
 
 
 def parse_after(value: str, what: str = "--after") -> float:
@@ -129,7 +170,7 @@ class AutoMode:
     """Auto mode of one shell. The IPython events call `pre_run_cell`/`post_run_cell`; the timer thread
     calls `on_timer` (tests with a fake clock pass ``timer=False`` and call it themselves)."""
 
-    def __init__(self, magics: ActivitySmithMagics, *, clock: Clock = SYSTEM_CLOCK, timer: bool = True) -> None:
+    def __init__(self, magics: MagicsHost, *, clock: Clock = SYSTEM_CLOCK, timer: bool = True) -> None:
         self.magics = magics
         self.clock = clock
         self.after: float | None = None  # None: off
@@ -320,7 +361,7 @@ def env_after(environ: Any = os.environ) -> float | None:
         return None
 
 
-def install_auto(shell: Any, magics: ActivitySmithMagics, *, clock: Clock = SYSTEM_CLOCK,
+def install_auto(shell: Any, magics: MagicsHost, *, clock: Clock = SYSTEM_CLOCK,
                  timer: bool = True) -> AutoMode:
     """Create the shell's auto mode and hook it to the cell events; on when %config or the env says."""
     auto = AutoMode(magics, clock=clock, timer=timer)
@@ -333,7 +374,7 @@ def install_auto(shell: Any, magics: ActivitySmithMagics, *, clock: Clock = SYST
     return auto
 
 
-def uninstall_auto(shell: Any, magics: ActivitySmithMagics) -> None:
+def uninstall_auto(shell: Any, magics: MagicsHost) -> None:
     auto: AutoMode | None = getattr(magics, "_auto", None)
     if auto is None:
         return
@@ -346,8 +387,15 @@ def uninstall_auto(shell: Any, magics: ActivitySmithMagics) -> None:
     magics._auto = None
 
 
-def auto_command(magics: ActivitySmithMagics, rest: str) -> str:
-    """``%activitysmith auto [on [--after S] | off]``: what to print. Mistakes raise ``ValueError``."""
+def auto_command(magics: MagicsHost, rest: str) -> str:
+    """``%activitysmith auto [on [--after S] | off]``: what to print. Mistakes raise ``UsageError``."""
+    try:
+        return _auto_command(magics, rest)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _auto_command(magics: MagicsHost, rest: str) -> str:
     auto: AutoMode | None = getattr(magics, "_auto", None)
     if auto is None:
         raise ValueError("auto mode is not available (the extension is not loaded)")

@@ -20,8 +20,9 @@ from IPython.core import magic_arguments as _magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.utils import process as _process
-from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode, observe
+from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
+from .auto import AutoModeConfig, auto_command, install_auto, uninstall_auto
 from .cell import ActivitySettings, CellActivity
 from .cell_text import MAGIC, derive_title, first_comment, masked_key, notebook_name, notify_text, one_line
 from .cell_text import transform_progress_cell
@@ -82,7 +83,7 @@ def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
 
 
 @magics_class
-class ActivitySmithMagics(Magics):
+class ActivitySmithMagics(Magics, AutoModeConfig):
     """ActivitySmith cell magics. Settings (``%config ActivitySmithMagics``) apply to every
     ``%%activitysmith_progress`` cell; precedence: magic option > %config > environment > default."""
 
@@ -143,25 +144,7 @@ class ActivitySmithMagics(Magics):
         "(ACTIVITYSMITH_API_KEY / ACTIVITYSMITH_BASE_URL, else the embedded simulator).",
     )
 
-    auto_after = Float(
-        None,
-        allow_none=True,
-        min=0.0,
-        config=True,
-        help="Auto mode: any run of cells longer than this many seconds becomes a Live Activity "
-        "(shorter ones send nothing). None: $ACTIVITYSMITH_AUTO_AFTER, else off. "
-        "Also %activitysmith auto on [--after S] / off.",
-    )
-    auto_gap = Float(
-        1.0,
-        min=0.0,
-        config=True,
-        help="Auto mode: a cell starting at most this many seconds after the previous one ended "
-        "continues its run (Run All, nbclient): one activity and one closing push for the run.",
-    )
-
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
-        self._auto: Any = None  # the shell's AutoMode (activitysmith_jupyter.auto), set at load
         super().__init__(shell=shell, **kwargs)
         self._open: list[tuple[int, Any, CellActivity]] = []  # (depth, ExecutionResult, activity)
         self._depth = 0
@@ -363,11 +346,6 @@ class ActivitySmithMagics(Magics):
                 log.warning("ending the activity %s failed: %s", activity.stream_key, exc)
         self._open = keep
 
-    @observe("auto_after")
-    def _auto_after_changed(self, change: Any) -> None:
-        if self._auto is not None:  # %config ActivitySmithMagics.auto_after = 30 (None: off)
-            self._auto.enable(change["new"]) if change["new"] is not None else self._auto.disable()
-
     # -- %activitysmith ---------------------------------------------------------------------------
     @line_magic
     def activitysmith(self, line: str = "") -> None:
@@ -377,9 +355,7 @@ class ActivitySmithMagics(Magics):
 
             %activitysmith status          simulator or live, base URL, masked key, send counts, last error
             %activitysmith notify "text"   a quick push notification ("text" is its title)
-            %activitysmith auto on [--after SECONDS]   any run of cells longer than SECONDS (default 30)
-                                           becomes a Live Activity; shorter ones send nothing
-            %activitysmith auto off | auto    auto mode off | is it on?
+            %activitysmith auto on [--after S] | off | (nothing)   auto mode (runs past S s, default 30)
             %activitysmith                 this help
         """
         command, rest = (line.split(None, 1) + ["", ""])[:2]
@@ -404,13 +380,7 @@ class ActivitySmithMagics(Magics):
             print(f"queued push: {text}")
             return
         if command == "auto":
-            from .auto import auto_command
-
-            try:
-                print(auto_command(self, rest))
-            except ValueError as exc:
-                raise UsageError(str(exc)) from None
-            return
+            return print(auto_command(self, rest))
         raise UsageError(f"unknown %activitysmith command {command!r}; use status, notify, auto or no argument")
 
     def _status(self) -> str:
@@ -452,8 +422,6 @@ def load_ipython_extension(shell: Any) -> None:
     shell.input_transformers_cleanup.append(transform_progress_cell)
     shell.events.register("pre_execute", magics._pre_execute)
     shell.events.register("post_execute", magics._post_execute)
-    from .auto import install_auto
-
     install_auto(shell, magics)
 
 
@@ -462,8 +430,6 @@ def unload_ipython_extension(shell: Any) -> None:
     magics = _loaded(shell)
     if magics is None:
         return
-    from .auto import uninstall_auto
-
     uninstall_auto(shell, magics)
     for _, _, activity in magics._open:
         activity.finish("interrupted")

@@ -90,6 +90,7 @@ class BarObserver:
         self._due = -math.inf  # monotonic time of the next look (the shared poller's bookkeeping)
         self._tracked: Any = None  # the outermost live bar at the last look
         self._last: tuple[Any, ...] | None = None
+        self._exact = False  # the last look (stop): read the loop's own count
 
     @property
     def active(self) -> bool:
@@ -117,7 +118,10 @@ class BarObserver:
         _poller.discard(self)
         with _count_lock:
             _observers -= 1
-        self.poll()
+        with self._poll_lock:  # the last look reads an open loop's own count (it may lag in bar.n)
+            self._exact = True
+            self._look()
+            self._exact = False
         self._tracked = self._last = None
 
     def __enter__(self) -> BarObserver:
@@ -151,7 +155,7 @@ class BarObserver:
         bar = _outermost(bars)
         if bar is None:
             return
-        snap = snapshot(bar)
+        snap = snapshot(bar, exact=self._exact)
         state = (id(bar), snap.n, snap.total, snap.desc)
         self._tracked = bar
         if state != self._last:
