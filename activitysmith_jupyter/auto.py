@@ -324,9 +324,9 @@ class AutoMode:
         run, self._run = self._run, None
         if run is None or run.activity is None:
             return
-        if run.in_cell and outcome == "completed":
-            outcome = "interrupted"  # ended while a cell still ran (auto off or unload from a cell)
-        run.activity.close(outcome, error, last_cell_end=None if run.in_cell else run.last_end)
+        # completed while a cell runs: that cell is the `auto off` / unload itself, the run ended before it
+        end = run.last_end if outcome == "completed" or not run.in_cell else None
+        run.activity.close(outcome, error, last_cell_end=end)
 
     def at_exit(self) -> None:
         """Interpreter / kernel exit: end the open run (the dispatcher's exit flush then sends it)."""

@@ -278,6 +278,17 @@ def test_a_bad_environment_value_warns_and_leaves_auto_mode_off(monkeypatch) -> 
             assert not _magics(shell)._auto.on
 
 
+def test_auto_off_right_after_a_long_cell_ends_its_run_completed(ip, sim) -> None:
+    run(ip, "%activitysmith auto on --after 30")
+    run(ip, LONG.format(s=31))
+    act = auto(ip).activity
+    auto(ip).clock.advance(0.5)  # within the gap: the `auto off` cell belongs to the run
+    run(ip, "%activitysmith auto off")
+    settle(ip)
+    assert act is not None and act.outcome == "completed"
+    assert [p["title"] for p in pushes(sim)] == ["✅ Notebook cell [2] finished in 31s"]
+
+
 def test_unload_ends_an_open_run_and_removes_the_events(ip, sim) -> None:
     run(ip, "%activitysmith auto on --after 30")
     run(ip, LONG.format(s=31))

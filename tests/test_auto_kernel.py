@@ -102,6 +102,35 @@ def test_nbclient_short_cells_send_nothing(monkeypatch, server, sim, tmp_path) -
     assert sim.requests == [], sim.timeline()
 
 
+def test_kernel_interrupt_ends_the_run_interrupted(monkeypatch, server, sim, tmp_path) -> None:
+    import asyncio
+    import threading
+
+    marker = tmp_path / "started"
+    nb = _notebook(f"""
+        import pathlib, time
+        time.sleep(1.3)  # past the 1 s threshold: the activity is shown
+        pathlib.Path({str(marker)!r}).touch()
+        time.sleep(60)
+        """)
+    client, nbclient = _execute(nb, _env(server, tmp_path), monkeypatch, tmp_path)
+
+    def interrupt_when_started() -> None:
+        if _wait_for(marker.exists, 30):
+            asyncio.run(client.km.interrupt_kernel())  # SIGINT, as Jupyter's stop button
+
+    with client.setup_kernel():
+        watcher = threading.Thread(target=interrupt_when_started, daemon=True)
+        watcher.start()
+        with pytest.raises(nbclient.exceptions.CellExecutionError, match="KeyboardInterrupt"):
+            client.execute_cell(nb.cells[0], 0)
+        watcher.join(5)
+        assert _wait_for(lambda: pushes(sim)), sim.timeline()
+    (push,) = pushes(sim)
+    assert push["title"].startswith("⏹️ Notebook cell [1] interrupted after ")
+    assert ends(sim)[0].json["content_state"]["subtitle"].startswith("Interrupted after ")
+
+
 def test_nbconvert_execute_success_ends_the_run_at_kernel_exit(server, sim, tmp_path) -> None:
     nbformat = pytest.importorskip("nbformat")
     nb = _notebook("# Feature build\nimport time", "time.sleep(1.2)", "print('done')")
