@@ -4,7 +4,6 @@ Imports tqdm (for its own number style: ``unit_scale`` sizes like ``1.05M``); lo
 """
 from __future__ import annotations
 
-import gc
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +14,7 @@ from ..content import running_state as _running_state
 from ..outcome import Snapshot
 from ..wording import NumberFormat, progress_text
 
-__all__ = ["BarSnapshot", "bar_subtitle", "hub_snapshot", "iterated_count", "running_state", "snapshot"]
-
-_ITER_CODE = std_tqdm.__iter__.__code__
+__all__ = ["BarSnapshot", "bar_subtitle", "hub_snapshot", "running_state", "snapshot"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,30 +40,9 @@ class BarSnapshot:
         return max(0.0, min(100.0, 100.0 * self.n / self.total))
 
 
-def iterated_count(bar: Any) -> float | None:
-    """How many items an open for-loop bar really yielded: tqdm keeps that count in its iterator's local
-    ``n`` and copies it to ``bar.n`` only when it redraws (every ``miniters``), so a loop that raised
-    (its frame kept alive by the traceback, the bar never closed) shows a stale ``bar.n``. One scan of
-    the bar's referrers: for a last look only, never per update."""
-    try:
-        for ref in gc.get_referrers(bar):
-            frame = getattr(ref, "gi_frame", None)
-            if frame is not None and frame.f_code is _ITER_CODE and frame.f_locals.get("self") is bar:
-                n = frame.f_locals.get("n")
-                return float(n) if isinstance(n, (int, float)) else None
-    except Exception:  # noqa: BLE001 - a last look is best effort
-        return None
-    return None
-
-
-def snapshot(bar: Any, *, closed: bool = False, exact: bool = False) -> BarSnapshot:
-    """A `BarSnapshot` of a tqdm bar (any tqdm class). `exact`: read an open loop's own count
-    (`iterated_count`; a last look)."""
+def snapshot(bar: Any, *, closed: bool = False) -> BarSnapshot:
+    """A `BarSnapshot` of a tqdm bar (any tqdm class)."""
     n = getattr(bar, "n", 0) or 0
-    if exact and not closed:
-        counted = iterated_count(bar)
-        if counted is not None and counted > n:
-            n = int(counted) if counted.is_integer() else counted
     total = getattr(bar, "total", None)
     start = getattr(bar, "start_t", None)
     timer = getattr(bar, "_time", time.time)

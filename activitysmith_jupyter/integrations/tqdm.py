@@ -90,7 +90,6 @@ class BarObserver:
         self._due = -math.inf  # monotonic time of the next look (the shared poller's bookkeeping)
         self._tracked: Any = None  # the outermost live bar at the last look
         self._last: tuple[Any, ...] | None = None
-        self._exact = False  # the last look (stop): read the loop's own count
 
     @property
     def active(self) -> bool:
@@ -118,10 +117,7 @@ class BarObserver:
         _poller.discard(self)
         with _count_lock:
             _observers -= 1
-        with self._poll_lock:  # the last look reads an open loop's own count (it may lag in bar.n)
-            self._exact = True
-            self._look()
-            self._exact = False
+        self.poll()
         self._tracked = self._last = None
 
     def __enter__(self) -> BarObserver:
@@ -155,7 +151,7 @@ class BarObserver:
         bar = _outermost(bars)
         if bar is None:
             return
-        snap = snapshot(bar, exact=self._exact)
+        snap = snapshot(bar)
         state = (id(bar), snap.n, snap.total, snap.desc)
         self._tracked = bar
         if state != self._last:
