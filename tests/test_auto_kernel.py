@@ -22,12 +22,13 @@ ROOT = Path(__file__).resolve().parents[1]
 PROFILE = 'c.InteractiveShellApp.extensions = ["activitysmith_jupyter"]\n'
 
 
-def _env(server: Any, tmp_path: Path, after: str = "1") -> dict[str, str]:
+def _env(server: Any, tmp_path: Path, after: str = "1", gap: float = 3.0) -> dict[str, str]:
+    """Threshold 1 s; a 3 s gap so a loaded machine's slow turn between cells does not split a run."""
     ipython_dir = tmp_path / "ipython"
     profile = ipython_dir / "profile_default"
     profile.mkdir(parents=True, exist_ok=True)
     for name in ("ipython_config.py", "ipython_kernel_config.py"):
-        (profile / name).write_text(PROFILE, encoding="utf-8")
+        (profile / name).write_text(PROFILE + f"c.ActivitySmithMagics.auto_gap = {gap}\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACTIVITYSMITH_") and k != "JPY_SESSION_NAME"}
     env.update(
         PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
@@ -80,7 +81,7 @@ def _execute(nb: Any, env: dict[str, str], monkeypatch: Any, tmp_path: Path) -> 
 
 
 def test_nbclient_run_is_one_activity_and_one_push_naming_the_failing_cell(monkeypatch, server, sim, tmp_path) -> None:
-    nb = _notebook("import time", "time.sleep(0.7)", "time.sleep(0.7)", "x = 1",
+    nb = _notebook("import time", "time.sleep(0.6)", "time.sleep(1.5)", "x = 1",
                    "def train():\n    raise RuntimeError('diverged')\ntrain()", "print('never')")
     client, nbclient = _execute(nb, _env(server, tmp_path), monkeypatch, tmp_path)
     with pytest.raises(nbclient.exceptions.CellExecutionError):
@@ -109,7 +110,10 @@ def test_kernel_interrupt_ends_the_run_interrupted(monkeypatch, server, sim, tmp
     marker = tmp_path / "started"
     nb = _notebook(f"""
         import pathlib, time
-        time.sleep(1.3)  # past the 1 s threshold: the activity is shown
+        from activitysmith_jupyter import current_activity
+        end = time.monotonic() + 20
+        while current_activity() is None and time.monotonic() < end:
+            time.sleep(0.05)  # past the 1 s threshold the timer thread shows the activity
         pathlib.Path({str(marker)!r}).touch()
         time.sleep(60)
         """)
@@ -133,7 +137,7 @@ def test_kernel_interrupt_ends_the_run_interrupted(monkeypatch, server, sim, tmp
 
 def test_nbconvert_execute_success_ends_the_run_at_kernel_exit(server, sim, tmp_path) -> None:
     nbformat = pytest.importorskip("nbformat")
-    nb = _notebook("# Feature build\nimport time", "time.sleep(1.2)", "print('done')")
+    nb = _notebook("# Feature build\nimport time", "time.sleep(2.5)", "print('done')")
     path = tmp_path / "features.ipynb"
     nbformat.write(nb, str(path))
     env = _env(server, tmp_path)
@@ -180,7 +184,7 @@ def test_execute_requests_queued_at_once_are_one_run(server, sim, tmp_path, fail
     env = _env(server, tmp_path)
     km, kc = start_new_kernel(kernel_name="python3", env=env)
     try:
-        cells = ["import time", "time.sleep(0.7)", "time.sleep(0.7)",
+        cells = ["import time", "time.sleep(0.6)", "time.sleep(1.5)",
                  "raise ValueError('bad row')" if fail else "x = 1", "y = 2"]
         ids = [kc.execute(code) for code in cells]  # all queued before the kernel is idle, like Run All
         replies = {}
@@ -194,7 +198,7 @@ def test_execute_requests_queued_at_once_are_one_run(server, sim, tmp_path, fail
             assert _wait_for(lambda: pushes(sim)), sim.timeline()
         else:
             assert statuses == ["ok"] * 5
-            assert _wait_for(lambda: pushes(sim), timeout=10), sim.timeline()  # after the 1 s gap
+            assert _wait_for(lambda: pushes(sim), timeout=15), sim.timeline()  # after the 3 s gap
         (push,) = pushes(sim)
         if fail:
             assert re.fullmatch(r"❌ Notebook cell \[3\] failed after \d\.\ds", push["title"])
@@ -212,7 +216,7 @@ def test_execute_requests_queued_at_once_are_one_run(server, sim, tmp_path, fail
 
 def test_terminal_ipython_long_cell_pushes_and_short_cell_does_not(server, sim, tmp_path) -> None:
     pexpect = pytest.importorskip("pexpect")
-    env = _env(server, tmp_path)
+    env = _env(server, tmp_path, gap=1.0)
     child = pexpect.spawn(sys.executable, ["-m", "IPython", "--no-banner", "--colors=NoColor", "--simple-prompt"],
                           env=env, encoding="utf-8", timeout=30, cwd=str(tmp_path))
     try:
