@@ -196,8 +196,11 @@ class AutoMode:
         return run.activity if run is not None else None
 
     def enable(self, after: float) -> None:
+        from .lifecycle import install_sigterm_handler
+
         with self._lock:
             self.after = after
+        install_sigterm_handler()  # here, on the main thread: runs start on the timer thread, where it cannot
         self.sources.ensure()
         self.sources.watch(True)
 

@@ -135,6 +135,32 @@ def test_kernel_interrupt_ends_the_run_interrupted(monkeypatch, server, sim, tmp
     assert ends(sim)[0].json["content_state"]["subtitle"].startswith("Interrupted after ")
 
 
+def test_sigterm_to_the_kernel_ends_the_run_terminated(server, sim, tmp_path) -> None:
+    import signal
+
+    from jupyter_client.manager import start_new_kernel
+
+    marker = tmp_path / "shown"
+    km, kc = start_new_kernel(kernel_name="python3", env=_env(server, tmp_path))
+    try:
+        kc.execute(textwrap.dedent(f"""
+            import pathlib, time
+            from activitysmith_jupyter import current_activity
+            end = time.monotonic() + 20
+            while current_activity() is None and time.monotonic() < end:
+                time.sleep(0.05)
+            pathlib.Path({str(marker)!r}).touch()
+            time.sleep(60)
+            """))
+        assert _wait_for(marker.exists, 30)
+        km.signal_kernel(signal.SIGTERM)  # SLURM, Kubernetes, kill
+        assert _wait_for(lambda: ends(sim)), sim.timeline()
+        assert ends(sim)[0].json["content_state"]["subtitle"].startswith("Terminated after ")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 def test_nbconvert_execute_success_ends_the_run_at_kernel_exit(server, sim, tmp_path) -> None:
     nbformat = pytest.importorskip("nbformat")
     nb = _notebook("# Feature build\nimport time", "time.sleep(2.5)", "print('done')")
