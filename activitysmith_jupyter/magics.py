@@ -22,6 +22,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.utils import process as _process
 from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
+from .auto import AutoModeConfig, auto_command, install_auto, uninstall_auto
 from .cell import ActivitySettings, CellActivity
 from .cell_text import MAGIC, derive_title, first_comment, masked_key, notebook_name, notify_text, one_line
 from .cell_text import transform_progress_cell
@@ -83,7 +84,7 @@ def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
 
 
 @magics_class
-class ActivitySmithMagics(Magics):
+class ActivitySmithMagics(Magics, AutoModeConfig):
     """ActivitySmith cell magics. Settings (``%config ActivitySmithMagics``) apply to every
     ``%%activitysmith_progress`` cell; precedence: magic option > %config > environment > default."""
 
@@ -348,14 +349,14 @@ class ActivitySmithMagics(Magics):
     # -- %activitysmith ---------------------------------------------------------------------------
     @line_magic
     def activitysmith(self, line: str = "") -> None:
-        """ActivitySmith from the notebook.
+        """ActivitySmith from the notebook (``%activitysmith`` alone: this help).
 
         Usage:
 
             %activitysmith status          simulator or live, base URL, masked key, send counts, last error
             %activitysmith notify "text"   a quick push notification ("text" is its title)
             %activitysmith monitor on|off  this kernel's CPU, memory (and GPU) as a Live Activity
-            %activitysmith                 this help
+            %activitysmith auto on [--after S] | off   auto mode: cells past S s (default 30) are activities
         """
         command, rest = (line.split(None, 1) + ["", ""])[:2]
         rest = rest.strip()
@@ -378,10 +379,9 @@ class ActivitySmithMagics(Magics):
             self._dispatcher(self._client(None)).push(request)
             print(f"queued push: {text}")
             return
-        if command == "monitor":
-            print(monitor_command(rest, self._dispatcher(self._client(None))))
-            return
-        raise UsageError(f"unknown %activitysmith command {command!r}; use status, notify, monitor or no argument")
+        if command in ("auto", "monitor"):  # each lives in its own module
+            return print(auto_command(self, rest) if command == "auto" else monitor_command(rest, self._dispatcher(self._client(None))))
+        raise UsageError(f"unknown %activitysmith command {command!r}; use status, notify, auto, monitor or no argument")
 
     def _status(self) -> str:
         dispatcher = self._dispatcher(self._client(None))
@@ -422,6 +422,7 @@ def load_ipython_extension(shell: Any) -> None:
     shell.input_transformers_cleanup.append(transform_progress_cell)
     shell.events.register("pre_execute", magics._pre_execute)
     shell.events.register("post_execute", magics._post_execute)
+    install_auto(shell, magics)
 
 
 def unload_ipython_extension(shell: Any) -> None:
@@ -429,6 +430,7 @@ def unload_ipython_extension(shell: Any) -> None:
     magics = _loaded(shell)
     if magics is None:
         return
+    uninstall_auto(shell, magics)
     for _, _, activity in magics._open:
         activity.finish("interrupted")
     magics._open = []
