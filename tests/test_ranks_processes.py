@@ -79,7 +79,7 @@ def test_a_failing_rank_one_pushes_naming_its_rank(server, sim, tmp_path, loop) 
     results = run_ranks(server, tmp_path, {0: {"LOOP": loop}, 1: {"LOOP": loop, "FAIL_AT": "7"}})
     assert results[0][0] == 0 and results[1][0] == 1
     assert "RuntimeError: CUDA out of memory" in results[1][1]  # the traceback is still printed
-    assert len(sim.activities) == 1 and len([r for r in streams(sim) if r.method == "DELETE"]) == 1
+    assert len(sim.activities) == 1 and len(ends_by_key(sim)) == 1
     done, failed = sorted(pushes(sim), key=lambda p: "rank 1" in p["title"])
     assert done["title"].startswith("✅ Train finished in")
     assert failed["title"].startswith("❌ Train failed after") and failed["title"].endswith("(rank 1)")
@@ -87,12 +87,23 @@ def test_a_failing_rank_one_pushes_naming_its_rank(server, sim, tmp_path, loop) 
     assert failed["message"].startswith(expected)
 
 
+def ends_by_key(sim) -> dict[str, Any]:
+    """key -> its one final state. Ends are sent at least once: on a very busy machine the exit flush and
+    the watchdog may both send the same end, never two different ones."""
+    finals: dict[str, list[Any]] = {}
+    for r in streams(sim):
+        if r.method == "DELETE" and r.json not in finals.setdefault(r.key, []):
+            finals[r.key].append(r.json)
+    assert all(len(states) == 1 for states in finals.values()), finals
+    return {key: states[0] for key, states in finals.items()}
+
+
 def test_all_ranks_mirror_their_own_streams_when_asked(server, sim, tmp_path) -> None:
     results = run_ranks(server, tmp_path, {0: {"ACTIVITYSMITH_ALL_RANKS": "1"}, 1: {"ACTIVITYSMITH_ALL_RANKS": "1"}})
     assert [code for code, _ in results.values()] == [0, 0]
     keys = sorted({r.key for r in streams(sim)})
     assert len(keys) == 2 and keys[0].endswith("-rank0") and keys[1].endswith("-rank1")
-    assert len([r for r in streams(sim) if r.method == "DELETE"]) == 2
+    assert sorted(ends_by_key(sim)) == keys
     assert len(pushes(sim)) == 2
 
 
