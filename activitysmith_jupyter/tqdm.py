@@ -30,7 +30,8 @@ from . import payloads
 from .hub import Activity, ActivityType, NotifyPolicy
 from .dispatch import Dispatcher, dispatcher_for
 from .integrations._tqdm_bars import BarSnapshot, bar_subtitle, hub_snapshot, running_state, snapshot
-from .integrations._tqdm_close import after_this_cell, close_outcome
+from .integrations._tqdm_close import SCRIPT_EXIT, after_script_exit, after_this_cell, close_outcome
+from .integrations._tqdm_close import dropped_iterator_error, exception_in_flight
 from .integrations.tqdm import BarObserver, observe_bars, observers_active
 from .outcome import Outcome
 from .policy import UpdatePolicy
@@ -210,13 +211,19 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
             super().close()
             return
         m.closing = True
+        error: BaseException | None = None
         try:
-            outcome, detail = close_outcome(self, self._activitysmith_exc or sys.exc_info()[1])
+            error = self._activitysmith_exc or exception_in_flight(self, sys._getframe(1))
+            if isinstance(error, GeneratorExit):
+                error = dropped_iterator_error()
+            outcome, detail = close_outcome(self, error)
         except Exception as exc:  # noqa: BLE001
             self._mirror_failed(exc)
             outcome, detail = "stopped", None
         super().close()
         self._activitysmith = None
+        if error is SCRIPT_EXIT and after_script_exit(lambda error: self._end(m, error)):
+            return  # the script is exiting: its excepthook names the exception, else it was SystemExit
         if outcome == "failed" and detail is None and after_this_cell(lambda error: self._end(m, error)):
             return  # an exception left the loop, type unknown here: IPython tells at the cell's end
         self._end(m, None, outcome, detail)
