@@ -49,8 +49,9 @@ class ActivitySettings:
 
 class CellActivity(Activity):
     """The Activity of one running cell: an `Activity` made from `ActivitySettings`, current while the
-    cell runs, fed by the cell's outermost tqdm bar. Bars come and go within a cell, so its end names
-    the cell's duration, not a bar's count ("Done in 3m 12s", "Failed after 3m 12s: KeyError")."""
+    cell runs, fed by the cell's outermost tqdm bar. Its end names the last bar's count as a plain
+    bar's end does ("Done · 30/30 in 3m 12s", "Failed at 10/20: KeyError · 3m 12s"), else the cell's
+    duration ("Done in 3m 12s", "Failed after 3m 12s: KeyError")."""
 
     def __init__(
         self,
@@ -67,7 +68,7 @@ class CellActivity(Activity):
         super().__init__(s.title, key=s.stream_key, type=s.type, steps=s.steps, subtitle=s.subtitle,
                          notify=s.notify, channels=s.channels, color=s.color, client=client,
                          dispatcher=dispatcher, clock=clock, colors=colors, describe_file=describe_file,
-                         elapsed_updates=s.elapsed_updates, name_count=False)
+                         elapsed_updates=s.elapsed_updates)
         self.settings = settings
         self._bars: BarSource | None = None
 
