@@ -394,6 +394,9 @@ class ActivitySmithMagics(Magics):
             lines.append("requests:   " + ", ".join(f"{n} {getattr(stats, n)}" for n in names if hasattr(stats, n)))
         error = getattr(dispatcher, "last_error", None)
         lines.append(f"last error: {one_line(error) if error is not None else 'none'}")
+        status_lines = getattr(dispatcher, "status_lines", None)
+        if status_lines is not None:
+            lines += status_lines()  # a refused key (401: nothing more is sent), starts waiting for a slot
         open_now = [a.stream_key for _, _, a in self._open]
         if open_now:
             lines.append("running:    " + ", ".join(open_now))
