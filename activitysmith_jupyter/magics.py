@@ -10,6 +10,7 @@ numbers, and errors that fail the cell (so Run-All stops). The line magic starts
 """
 from __future__ import annotations
 
+import difflib
 import inspect
 import logging
 import os
@@ -75,6 +76,23 @@ def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     if v not in allowed:
         raise UsageError(f"{what}={value!r} is not one of: {', '.join(allowed)}")
     return v
+
+
+def _check_option_names(parser: Any, argv: list[str]) -> None:
+    """An unknown ``--option`` is a UsageError naming the closest known one (``--notfy``: ``--notify``)."""
+    known = sorted(parser._option_string_actions)
+    for word in argv:
+        if word == "--":
+            return
+        if not word.startswith("-") or len(word) < 2 or word[1].isdigit():
+            continue
+        name = word.split("=", 1)[0]
+        if name in known or (not name.startswith("--") and name[:2] in known):  # -t"x", -k=x
+            continue
+        close = difflib.get_close_matches(name, [k for k in known if k.startswith("--")], n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise UsageError(f"%%{MAGIC}: unrecognized arguments: {name}{hint} (options: "
+                         f"{', '.join(k for k in known if k.startswith('--') and k != '--help')})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,7 +262,9 @@ class ActivitySmithMagics(Magics):
             argv = arg_split(line, posix=True)
         except ValueError as exc:
             raise UsageError(f"cannot read the options {line!r}: {exc}") from None
-        args = getattr(ActivitySmithMagics.activitysmith_progress, "parser").parse_args(argv)
+        parser = getattr(ActivitySmithMagics.activitysmith_progress, "parser")
+        _check_option_names(parser, argv)
+        args = parser.parse_args(argv)
         shell = self._shell
         current = getattr(shell.displayhook, "exec_result", None)
         raw = getattr(getattr(current, "info", None), "raw_cell", None) or ""
@@ -257,8 +277,9 @@ class ActivitySmithMagics(Magics):
         if subtitle is None and args.title is None and notebook_name(shell.user_ns, os.environ):
             subtitle = first_comment(raw)  # notebook name as title: the cell's comment below it
         key = args.stream_key if args.stream_key is not None else "nb-" + stream_key_from(title.lower(), default="cell", max_length=48)
-        if validate("end_stream", {}, key=key):  # the key's rule lives in payloads
-            raise UsageError(f"--key {key!r}: a stream key is 1-255 letters, digits, '_' or '-'")
+        problems = validate("end_stream", {}, key=key)  # the key's rule and its wording live in payloads
+        if problems:
+            raise UsageError(f"--key {key!r} is not a valid stream key: " + "; ".join(str(p) for p in problems))
         kind = _choice(args.type, TYPES, "--type") if args.type is not None else "progress"
         if args.steps is not None and args.steps < 1:
             raise UsageError("--steps must be at least 1")

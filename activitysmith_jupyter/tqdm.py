@@ -27,6 +27,7 @@ from typing import Any
 from tqdm.auto import tqdm as tqdm_auto
 
 from . import payloads
+from .errors import PayloadError, Problem
 from .hub import Activity, ActivityType, NotifyPolicy
 from .dispatch import Dispatcher, dispatcher_for
 from .integrations._tqdm_bars import BarSnapshot, bar_subtitle, hub_snapshot, running_state, snapshot
@@ -73,6 +74,34 @@ def _claim_key(key: str, *, exact: bool) -> str:
 def _release_key(key: str) -> None:
     with _live_lock:
         _live_keys.discard(key)
+
+
+_NOTIFY = ("always", "failure", "never")
+
+
+def _check_options(*, stream_key: Any, title: Any, color: Any, channels: Any, policy: Any, notify: Any) -> None:
+    """The drop-in's own options, checked before the bar is drawn or anything is claimed or sent:
+    ``TypeError``/``ValueError``/``PayloadError`` naming the option and what it takes."""
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title={title!r}: the Live Activity's title is a string (default: the bar's desc)")
+    if policy is not None and not isinstance(policy, UpdatePolicy):
+        raise TypeError(f"policy={policy!r}: an activitysmith_jupyter.policy.UpdatePolicy, or None for the "
+                        "dispatcher's own pacing")
+    if notify not in _NOTIFY:
+        raise ValueError(f"notify={notify!r} is not one of: {', '.join(_NOTIFY)}")
+    problems: list[Problem] = []
+    if stream_key is not None:
+        problems += payloads.validate("end_stream", {}, key=stream_key)
+    state: dict[str, Any] = {"title": "t", "type": "progress", "percentage": 0}
+    if color is not None:
+        state["color"] = color
+    body: dict[str, Any] = {"content_state": state}
+    if channels:
+        body["channels"] = [c.strip() for c in channels.split(",") if c.strip()] if isinstance(channels, str) else channels
+    problems += [Problem(p.path.replace("content_state.", ""), p.message)
+                 for p in payloads.validate("stream", body, key="k")]
+    if problems:
+        raise PayloadError(problems, endpoint="stream")
 
 
 class _Mirror:
@@ -144,6 +173,9 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
                  **kwargs: Any) -> None:
         self._activitysmith: _Mirror | None = None
         self._activitysmith_exc: BaseException | None = None
+        if mirror:
+            _check_options(stream_key=stream_key, title=title, color=color, channels=channels, policy=policy,
+                           notify=notify)
         super().__init__(*args, **kwargs)
         if self.disable:
             return
@@ -166,8 +198,6 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
                       color: str | None, channels: Any, policy: UpdatePolicy | None,
                       notify: NotifyPolicy) -> _Mirror:
         desc = (self.desc or "").strip().rstrip(":").strip()
-        if stream_key is not None:
-            payloads.check("end_stream", {}, key=stream_key)  # a bad key is the caller's mistake
         key = _claim_key(stream_key or payloads.stream_key_from(desc or title, default="tqdm", max_length=200),
                          exact=stream_key is not None)
         try:

@@ -1,7 +1,10 @@
-"""%activitysmith status names what the dispatcher knows: a refused key, activities waiting for a slot."""
+"""%activitysmith status names what the dispatcher knows (a refused key, activities waiting for a slot);
+mistyped magic options get a suggestion."""
 from __future__ import annotations
 
 import time
+import pytest
+from IPython.core.error import UsageError
 import warnings
 from typing import Any
 
@@ -43,3 +46,19 @@ def test_status_says_a_refused_key_stopped_sending(ip, sim, capsys) -> None:  # 
         wait_until(lambda: dispatcher.auth_failed)
     [stopped] = [line for line in status(ip, capsys) if line.startswith("stopped:")]
     assert "the API key was refused" in stopped and "401" in stopped
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [("--notfy always", "unrecognized arguments: --notfy; did you mean --notify?"),
+     ("--titel Run", "did you mean --title?"),
+     ("--steps=3 --colour red", "did you mean --color?"),
+     ("-k 'bad key!'", "stream_key: may only contain letters, digits, '_' and '-'; got 'bad key!'")],
+    ids=["notfy", "titel", "colour", "key-rule"],
+)
+def test_a_mistyped_option_is_a_usage_error_with_a_suggestion(ip, sim, line, message) -> None:  # noqa: F811
+    ip.user_ns["ran"] = 0
+    result = ip.run_cell(f"%%activitysmith_progress {line}\nran += 1")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert message in str(result.error_in_exec)
+    assert ip.user_ns["ran"] == 0 and sim.requests == []
