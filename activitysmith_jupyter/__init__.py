@@ -41,6 +41,7 @@ _LAZY: dict[str, str] = {
     "UpdatePolicy": "policy",
     "Activity": "hub",
     "current_activity": "hub",
+    "activity": "script",
     "Composer": "widgets",
     "LiveActivityColor": "_constants",
     "PushInterruptionLevel": "_constants",
@@ -80,6 +81,7 @@ __all__ = [
     "UpdatePolicy",
     "Activity",
     "current_activity",
+    "activity",
     "Composer",
     "LiveActivityColor",
     "PushInterruptionLevel",
@@ -116,6 +118,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 if TYPE_CHECKING:  # pragma: no cover - the lazy names, for type checkers and IDEs
     from ._constants import LiveActivityColor, PushInterruptionLevel
     from .hub import Activity, current_activity
+    from .script import activity
     from .client import ActivitySmith, AsyncActivitySmith, default_client, set_default_client
     from .dispatch import Dispatcher, dispatcher_for
     from .errors import (

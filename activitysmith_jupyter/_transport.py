@@ -8,10 +8,12 @@ path of every progress update. Importing it does not import httpcore.
 from __future__ import annotations
 
 import http.client
+import os
 import select
 import socket
 import sys
 import threading
+import weakref
 from typing import Any
 
 import httpx
@@ -43,6 +45,13 @@ class StdlibTransport(httpx.BaseTransport):
         self._idle: dict[tuple[str, str, int], list[socket.socket]] = {}
         self._lock = threading.Lock()
         self._ssl_context: Any = None  # created on the first https:// connection
+        _LIVE.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child must not share the parent's keep-alive sockets, nor inherit a lock that another
+        thread of the parent held at the fork: start with none (the child's copies close with the list)."""
+        self._lock = threading.Lock()
+        self._idle = {}
 
     def _context(self) -> Any:
         if self._ssl_context is None:  # httpx's own default: SSL_CERT_FILE / SSL_CERT_DIR, else certifi
@@ -117,6 +126,18 @@ class StdlibTransport(httpx.BaseTransport):
             self._idle.clear()
         for conn in conns:
             conn.close()
+
+
+_LIVE: weakref.WeakSet[StdlibTransport] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for transport in list(_LIVE):
+        transport._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 # (phase, what the standard library raised) -> the httpx exception; the first match wins. A timeout is an

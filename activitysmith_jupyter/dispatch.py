@@ -307,10 +307,12 @@ class Dispatcher:
 
     def _failed(self, job: Job, exc: Exception, sent_at: float) -> None:
         now = self.clock.monotonic()
+        plan = plan_failure(job.kind, exc, attempts=job.attempts, ambiguous=job.ambiguous,
+                            throttled=self._throttled)  # only this thread changes `_throttled`
+        # Reported while the job still counts as pending: a flush() that returns has seen its warning.
+        self._report(exc, job, notice(plan, exc, job.label))
         with self._lock:
             self._queue.in_flight = None  # a requeued job must not count as queued and in flight at once
-            plan = plan_failure(job.kind, exc, attempts=job.attempts, ambiguous=job.ambiguous,
-                                throttled=self._throttled)
             if plan.reached:
                 self._budget.record(now)
             if plan.throttled:  # a 429 pauses every send
@@ -334,7 +336,6 @@ class Dispatcher:
                     not_before = now + plan.delay
                 requeued = self._queue.requeue(job, not_before=not_before, reached=plan.reached)
                 self._counts["retried" if requeued else "coalesced"] += 1
-        self._report(exc, job, notice(plan, exc, job.label))
 
     def _report(self, exc: BaseException, job: Job, note: Notice) -> None:
         """Log one failure and keep it in `last_error`; warn the user once per topic (not when quiet).

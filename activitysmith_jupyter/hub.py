@@ -13,15 +13,18 @@ elapsed time ("Running · 6m elapsed"; see ``wording.elapsed_bucket``): a handfu
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from . import content as _content
+from . import lifecycle as _lifecycle
 from .clock import SYSTEM_CLOCK, Clock
 from .failure import format_failure
 from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, metric_list, outcome_for
+from .ranks import rank_role
 from .wording import elapsed_bucket, elapsed_text, format_duration, truncate
 
 if TYPE_CHECKING:  # type-only: the dispatcher and its policy load with the first activity
@@ -127,6 +130,8 @@ class Activity:
         describe_file: Callable[[str], str | None] | None = None,
         elapsed_updates: bool = True,
         name_count: bool = True,
+        all_ranks: bool | None = None,
+        rank: int | None = None,
     ) -> None:
         from . import payloads
 
@@ -139,6 +144,8 @@ class Activity:
         for outcome in colors or {}:
             _check_choice(outcome, OUTCOMES, "colors key")
         self.key = key if key is not None else payloads.stream_key_from(title, default="activity", max_length=200)
+        self.rank = rank_role(all_ranks, rank=rank)  # who speaks in a distributed job (ranks.py)
+        self.key += self.rank.key_suffix
         payloads.check("end_stream", {}, key=self.key)  # PayloadError naming the key, before anything is sent
         if dispatcher is None:
             from .dispatch import dispatcher_for
@@ -228,6 +235,7 @@ class Activity:
                 raise
         if background and self.elapsed_updates:
             _ticker.add(self)
+        _lifecycle.opened(self)  # lifecycle (issue 8): SIGTERM ends an open activity as "terminated"
         return self
 
     def attach(self, source: ProgressSource) -> None:
@@ -262,6 +270,7 @@ class Activity:
                 self._remember(exc, "detaching a progress source failed")
         with self._lock:
             self.outcome = outcome
+        _lifecycle.closed(self)  # lifecycle (issue 8)
         _ticker.discard(self)
         pop_current(self)
         with self._lock:
@@ -269,11 +278,16 @@ class Activity:
                                 activity_type=self.type, steps=self.steps, metrics=self._metrics, error=error,
                                 colors=self.colors, content=self._content, describe_file=self.describe_file)
             self._content = final.content_state
+        mirrors = self.rank.mirrors  # a silent rank ends no stream; its failure still pushes, naming it
+        if not mirrors:
+            title, message = self.rank.silent_texts(final.push_title, final.push_message)
+            final = dataclasses.replace(final, push_title=title, push_message=message)
         try:
-            self.dispatcher.end_stream(self.key, {"content_state": final.content_state})
+            if mirrors:
+                self.dispatcher.end_stream(self.key, {"content_state": final.content_state})
         except Exception as exc:
             self._remember(exc, "queueing the final state failed")
-        if self._should_notify(outcome):
+        if self._should_notify(outcome) and self.rank.pushes(outcome):
             push: dict[str, Any] = {"title": final.push_title}
             if final.push_message:
                 push["message"] = final.push_message
@@ -405,7 +419,7 @@ class Activity:
         # `end` marks the outcome under this lock before it queues the end, and an update queued
         # behind an end would start a new activity that nothing ever ends.
         with self._lock:
-            if self.outcome is not None:
+            if self.outcome is not None or not self.rank.mirrors:  # a silent rank sends no state
                 return
             request: dict[str, Any] = {"content_state": dict(self._content)}
             if self.channels:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -326,7 +326,8 @@ def _body_alert(cs: Mapping[str, Any], accent: str) -> str:
     return ""  # message is shown in the header for alerts
 
 
-_BODIES = {
+_Body = Callable[[Mapping[str, Any], str], str]
+_BODIES: dict[str, _Body] = {
     "progress": _body_progress,
     "segmented_progress": _body_segments,
     "metrics": _body_metrics,
@@ -360,7 +361,8 @@ def render_live_activity(
         alert = alert if alert is not None else data.get("alert")
     else:
         cs = data
-    kind = cs.get("type") if isinstance(cs.get("type"), str) else ""
+    kind_value = cs.get("type")
+    kind = kind_value if isinstance(kind_value, str) else ""
     accent = _color(cs.get("color"))
     head = [_icon(cs.get("icon"), fallback_color=accent if kind != "alert" else "#3a3a44"),
             '<div class="asj-grow">', f'<div class="asj-title">{_e(cs.get("title"))}</div>']
@@ -373,8 +375,9 @@ def render_live_activity(
     state = '<span class="asj-state">Ended</span>' if ended else ""
     if badge or state:
         head.append(f'<div style="display:flex;flex-direction:column;align-items:flex-end;gap:4px">{badge}{state}</div>')
-    body = _BODIES.get(kind, lambda _cs, _a: "")(cs, accent)
-    tint = COLOR_HEX.get(cs.get("color")) if kind == "alert" and isinstance(cs.get("color"), str) else None
+    body = _BODIES[kind](cs, accent) if kind in _BODIES else ""
+    color = cs.get("color")
+    tint = COLOR_HEX.get(color) if kind == "alert" and isinstance(color, str) else None
     buttons = [_button(action, "action", tint), _button(secondary_action, "secondary-action", tint)]
     buttons_html = f'<div class="asj-actions asj-inline">{"".join(buttons)}</div>' if any(buttons) else ""
     alert_map = _mapping(alert)

@@ -10,17 +10,17 @@ trait: widget state is saved into notebooks.
 """
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import ipywidgets as widgets
+import ipywidgets as widgets  # type: ignore[import-untyped, unused-ignore]
 import traitlets
 
 from . import payloads, preview
 from ._composer.codegen import python_snippet
 from ._composer.forms import LiveActivityForm, NotificationForm
+from ._composer.render import code_html, json_html, problems_html, result_html
 from .errors import ActivitySmithError, APIError, PayloadError, Problem
 
 __all__ = ["Composer"]
@@ -28,7 +28,7 @@ __all__ = ["Composer"]
 _TABS = ("push", "stream")  # tab index -> endpoint
 
 
-class Composer(widgets.VBox):
+class Composer(widgets.VBox):  # type: ignore[misc, unused-ignore]
     """Compose, check, preview and send a push notification or a Live Activity stream update.
 
     ``Composer(client=None, *, payload=None, endpoint=None, stream_key=None)``: ``client`` defaults
@@ -40,7 +40,7 @@ class Composer(widgets.VBox):
     payload = traitlets.Dict(help="The request body the Composer shows and sends.")
     endpoint = traitlets.Enum(_TABS, default_value="push", help="'push' (notification) or 'stream' (Live Activity).")
     stream_key = traitlets.Unicode("", help="Stream key for the Live Activity endpoints.")
-    problems = traitlets.List(help="Problems in the current body (payloads.validate + unparsable JSON fields).")
+    problems: traitlets.List[Problem] = traitlets.List(help="Problems in the current body (payloads.validate + unparsable JSON fields).")
     result = traitlets.Dict(help="The last answer: {'ok', 'call', 'response' | 'error'} (no secrets).")
     notification_id = traitlets.Unicode("", help="The id of the last notification sent.")
 
@@ -142,10 +142,11 @@ class Composer(widgets.VBox):
         if self._loading:
             return
         request, parse_errors = self._form_request(end=False)
-        self._parse_errors = [Problem(path, message) for path, message in parse_errors]
+        payload, refused = _built(self.endpoint, request)
+        self._parse_errors = [Problem(path, message) for path, message in parse_errors] + refused
         self._loading = True
         try:
-            self.payload = payloads.build_request(self.endpoint, request)
+            self.payload = payload
         finally:
             self._loading = False
         self._refresh()
@@ -191,7 +192,7 @@ class Composer(widgets.VBox):
     def end_payload(self) -> dict[str, Any]:
         """The body the End button sends (DELETE /live-activity/stream/{key})."""
         request, _errors = self._form_request(end=True)
-        return payloads.build_request("end_stream", request)
+        return _built("end_stream", request)[0]
 
     def _key(self) -> str | None:
         return self.stream_key if self.endpoint == "stream" else None
@@ -199,18 +200,20 @@ class Composer(widgets.VBox):
     def _refresh(self) -> None:
         """Re-render JSON, preview, problems and code from the current traits (and the form's parse errors)."""
         body = self.payload
-        problems = self._parse_errors + payloads.validate(self.endpoint, body, key=self._key())
+        own = {p.path for p in self._parse_errors}
+        problems = self._parse_errors + [p for p in payloads.validate(self.endpoint, body, key=self._key())
+                                         if p.path not in own]
         self.problems = problems
-        self.json_view.value = f'<pre class="asj-json-text" style="margin:0;white-space:pre-wrap">{html.escape(self.json_text)}</pre>'
+        self.json_view.value = json_html(self.json_text)
         if self.endpoint == "push":
             self.preview_view.value = preview.render_notification(body, wallpaper=True)
         else:
             self.preview_view.value = preview.render_live_activity(body, wallpaper=True)
-        self.problems_view.value = self._problems_html(problems)
+        self.problems_view.value = problems_html(problems)
         if _refused_here(self.result):  # "not sent: <problems>" is about an older form; the list above is current
             self.result = {}
             self.result_view.value = ""
-        self.code_view.value = f'<pre class="asj-code-text" style="margin:0;white-space:pre;overflow-x:auto">{html.escape(self.python_code)}</pre>'
+        self.code_view.value = code_html(self.python_code)
 
     @property
     def json_text(self) -> str:
@@ -221,15 +224,6 @@ class Composer(widgets.VBox):
     def python_code(self) -> str:
         """Python that makes the same call with this package (the key comes from the environment)."""
         return python_snippet(self.endpoint, self.payload, key=self._key())
-
-    @staticmethod
-    def _problems_html(problems: list[Problem]) -> str:
-        if not problems:
-            return '<div class="asj-ok" style="color:#2e7d32">✓ no problems</div>'
-        items = "".join(f'<li><code>{html.escape(p.path or "(body)")}</code>: {html.escape(p.message)}</li>'
-                        for p in problems)
-        return (f'<div style="color:#d32f2f"><b>{len(problems)} problem{"s" if len(problems) != 1 else ""}</b>'
-                f'<ul class="asj-problem-list" style="margin:2px 0">{items}</ul></div>')
 
     # ----------------------------------------------------------------------------------- send
     def _get_client(self) -> Any:
@@ -274,28 +268,22 @@ class Composer(widgets.VBox):
 
     def _show_result(self, result: dict[str, Any]) -> None:
         self.result = result
-        if result["ok"]:
-            data = result["response"]
-            facts = [(k, data[k]) for k in ("notification_id", "operation", "activity_id", "stream_key",
-                                            "devices_notified", "warning", "errors", "message") if data.get(k) not in (None, [], "")]
-            lines = "".join(f"<li><code>{html.escape(k)}</code>: {html.escape(str(v))}</li>" for k, v in facts)
-            self.result_view.value = (f'<div class="asj-result-ok" style="color:#2e7d32"><b>✓ {html.escape(result["call"])} '
-                                      f'succeeded</b><ul style="margin:2px 0">{lines}</ul></div>')
-            return
-        error = result["error"]
-        if "problems" in error:
-            detail = "".join(f"<li><code>{html.escape(p)}</code>: {html.escape(m)}</li>" for p, m in error["problems"])
-            text = f"not sent: {len(error['problems'])} problem(s)<ul style='margin:2px 0'>{detail}</ul>"
-        else:
-            parts = [str(error.get(k)) for k in ("status", "code", "message") if error.get(k) is not None]
-            text = html.escape(f"{error['type']}: " + " · ".join(parts))
-        self.result_view.value = f'<div class="asj-result-error" style="color:#d32f2f"><b>✗ {html.escape(result["call"])}</b> {text}</div>'
+        self.result_view.value = result_html(result)
 
     # ---------------------------------------------------------------------------------- repr
     def __repr__(self) -> str:
         title = (self.payload.get("content_state") or {}).get("title") if self.endpoint == "stream" else self.payload.get("title")
         key = f", stream_key={self.stream_key!r}" if self.endpoint == "stream" else ""
         return f"Composer(endpoint={self.endpoint!r}{key}, title={title!r}, problems={len(self.problems)})"
+
+
+def _built(endpoint: str, request: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """The body a send would make of ``request``, or, when building refuses it (e.g. ``channels: 5``),
+    the request as it is and the reasons."""
+    try:
+        return payloads.build_request(endpoint, request), []
+    except PayloadError as exc:
+        return request, list(exc.problems)
 
 
 def _refused_here(result: Mapping[str, Any]) -> bool:

@@ -159,3 +159,40 @@ def test_behind_a_proxy_the_sync_client_goes_through_httpx_client(monkeypatch) -
 def test_keys_that_could_break_the_header_are_refused(key) -> None:
     with pytest.raises(ValueError, match="api_key"):
         make_client("sync", key)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="POSIX fork")
+def test_a_forked_child_neither_shares_the_parents_sockets_nor_its_held_lock(server, sim) -> None:
+    import os
+    import threading
+
+    c = _client("sync", server)
+    try:
+        assert c.notifications.send(title="parent").success
+        parent_socket = next(iter(c._direct._idle.values()))[0]
+        holder_has_lock, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with c._direct._lock:
+                holder_has_lock.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert holder_has_lock.wait(5)
+        pid = os.fork()  # another thread holds the transport's lock at this moment
+        if pid == 0:  # pragma: no cover - the child
+            ok = False
+            try:
+                ok = c.notifications.send(title="child").success and parent_socket not in sum(
+                    c._direct._idle.values(), [])
+            finally:
+                os._exit(0 if ok else 1)
+        release.set()
+        holder.join()
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert c.notifications.send(title="parent again").success  # the parent's socket still works
+    finally:
+        c.close()
+    assert [r.json["title"] for r in sim.requests] == ["parent", "child", "parent again"]

@@ -317,6 +317,9 @@ def test_works_as_tqdm_class_for_thread_map(dispatcher, sim, null) -> None:
 # ------------------------------------------------------------------------------ faults
 
 
+# One submit may take this long at worst: far under the 3 s a blocking send to the "slow" server would cost,
+# yet loose enough for a scheduler pause on a loaded 2-core machine (a no-I/O call, preempted).
+SUBMIT_BOUND = 0.5
 FAULTS = {
     "503-storm": dict(status=503, times=40),
     "429-retry-after": dict(status=429, times=3, retry_after=20),
@@ -352,7 +355,7 @@ def test_faults_never_reach_the_loop_nor_block_it_and_the_final_state_lands(disp
         run_bar_through_fault(dispatcher, clock, null)
         sim.clear_faults()  # the server recovers
         assert dispatcher.flush(10)
-    assert submit_latency[0] < 0.050, f"a submit took {submit_latency[0] * 1000:.1f} ms"
+    assert submit_latency[0] < SUBMIT_BOUND, f"a submit took {submit_latency[0] * 1000:.1f} ms"
     a = activity(sim, "Faulty")
     assert a["state"] == "ended" and a["content_state"]["percentage"] == 100
 
@@ -370,7 +373,7 @@ def test_a_really_slow_server_does_not_slow_the_loop(null, submit_latency) -> No
         looped = time.perf_counter() - started
         assert d.flush(10)
         d.close(1)
-    assert submit_latency[0] < 0.050, f"a submit took {submit_latency[0] * 1000:.1f} ms"
+    assert submit_latency[0] < SUBMIT_BOUND, f"a submit took {submit_latency[0] * 1000:.1f} ms"
     assert looped < 3.0  # the first three answers alone take 3 s
     a = activity(sim, "Faulty")
     assert a["state"] == "ended" and a["content_state"]["percentage"] == 100

@@ -352,6 +352,30 @@ def test_channels_shorthand_is_normalised_like_a_send():
     assert c.notification.common.channels.value == "a, b"
 
 
+def test_a_body_that_building_refuses_is_shown_with_its_problem_and_not_sent(client, sim):
+    c = Composer(client=client, payload={"title": "x", "channels": 5})
+    assert c.payload == {"title": "x", "channels": 5}
+    assert [p.path for p in c.problems] == ["channels"]
+    c.send_button.click()
+    assert not c.result["ok"] and sim.requests == []
+
+
+@pytest.mark.parametrize("kind", payloads.TYPES)
+def test_the_fields_shown_are_the_types_row_of_payloads_type_fields(kind):
+    c = Composer(endpoint="stream", stream_key="k")
+    c.live.type.value = kind
+    shown = {name for name, box in c.live._field_boxes.items() if box.layout.display is None}
+    assert shown == set(payloads.TYPE_FIELDS[kind])
+
+
+def test_the_render_module_is_pure():
+    code = ("import sys; from activitysmith_jupyter._composer import render; "
+            "from activitysmith_jupyter.errors import Problem; "
+            "assert 'ipywidgets' not in sys.modules; "
+            "assert '&lt;b&gt;' in render.problems_html([Problem('title', '<b>')])")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_setting_the_payload_trait_fills_the_form_and_picks_the_tab():
     c = Composer()
     c.payload = LIVE_BODY

@@ -1,5 +1,7 @@
 """Building blocks of `activitysmith_jupyter.widgets.Composer` (private).
 
-`parse` and `codegen` are pure (no ipywidgets); `forms` builds and lays out the field widgets and maps
-them to and from request dicts. The Composer in `widgets.py` only wires them together.
+`parse`, `codegen` and `render` are pure (no ipywidgets): typed text <-> values, the Python snippet,
+the HTML snippets. `fields` holds the field specs and the loops that build, read and load them; `rows`
+the repeated sub-objects (actions, metrics); `forms` the two forms as tables of specs. The Composer in
+`widgets.py` only wires them together.
 """

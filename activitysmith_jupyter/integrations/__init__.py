@@ -14,6 +14,15 @@ __all__ = ["INTEGRATIONS", "load"]
 # library import name -> our module for it
 INTEGRATIONS: dict[str, str] = {
     "tqdm": "activitysmith_jupyter.integrations.tqdm",
+    "keras": "activitysmith_jupyter.integrations.keras",
+    "xgboost": "activitysmith_jupyter.integrations.xgboost",
+    "lightgbm": "activitysmith_jupyter.integrations.lightgbm",
+    "optuna": "activitysmith_jupyter.integrations.optuna",
+    "transformers": "activitysmith_jupyter.integrations.transformers",
+    "lightning": "activitysmith_jupyter.integrations.lightning",
+    "rich": "activitysmith_jupyter.integrations.rich",
+    "dask": "activitysmith_jupyter.integrations.dask",
+    "papermill": "activitysmith_jupyter.integrations.papermill",
 }
 
 

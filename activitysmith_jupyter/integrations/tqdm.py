@@ -50,11 +50,25 @@ def observers_active() -> bool:
     return _observers > 0
 
 
+# Lightning's sanity-check bar (leave=False, "Sanity Checking DataLoader 0") runs a few validation
+# batches before training starts: not the run's progress, so never followed
+_PRELUDE_DESCS = ("Sanity Checking",)
+
+
+def _followed(bar: Any) -> bool:
+    """Not disabled, not Lightning's sanity-check bar, and not opted out with ``bar.activitysmith_follow =
+    False`` (what a framework callback does to the framework's own bars while it feeds the activity)."""
+    if getattr(bar, "disable", True) or getattr(bar, "activitysmith_follow", True) is False:
+        return False
+    return not (getattr(bar, "leave", True) is False and str(getattr(bar, "desc", "")).startswith(_PRELUDE_DESCS))
+
+
 def _live_bars() -> list[Any]:
-    """A defensive copy of tqdm's class-level set of open bars (shared by every subclass)."""
+    """A defensive copy of tqdm's class-level set of open bars (shared by every subclass), without
+    disabled bars and Lightning's sanity-check bar."""
     for _ in range(5):
         try:
-            return [b for b in list(getattr(std_tqdm, "_instances", ())) if not getattr(b, "disable", True)]
+            return [b for b in list(getattr(std_tqdm, "_instances", ())) if _followed(b)]
         except RuntimeError:  # the set changed while copying: try again
             continue
     return []

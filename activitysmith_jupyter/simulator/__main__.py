@@ -12,8 +12,8 @@ from .state import Simulator
 __all__ = ["main"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="activitysmith-simulator",
+def _parser(prog: str = "activitysmith-simulator") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog,
                                 description="Run the embedded ActivitySmith API simulator on a local port.")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (0 picks a free one; default 8765)")
@@ -24,16 +24,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, prog: str = "activitysmith-simulator") -> int:
+    args = _parser(prog).parse_args(argv)
     if args.api_key == "":
-        _parser().error("--api-key must not be empty")
+        _parser(prog).error("--api-key must not be empty")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
     sim = Simulator(api_key=args.api_key, rate_limit_per_minute=None if args.no_rate_limit else 60)
     try:
         server = sim.serve(args.host, args.port)
     except OSError as exc:
-        print(f"activitysmith-simulator: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+        print(f"{prog}: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
               file=sys.stderr)
         return 1
     print(f"ActivitySmith simulator listening on {server.url}", flush=True)

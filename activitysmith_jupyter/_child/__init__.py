@@ -1,0 +1,1 @@
+"""Files for the children of `activitysmith run` (see sitecustomize.py)."""
