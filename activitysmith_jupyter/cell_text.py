@@ -35,6 +35,12 @@ def transform_progress_cell(lines: list[str]) -> list[str]:
     return [begin, *rest]
 
 
+# IPython's check_complete (terminal Enter, the kernel's is_complete) skips transformers marked so and then
+# sees the raw ``%%`` line: the cell continues until a blank line, like every cell magic. Unmarked, the
+# rewritten one-line call looked complete and an empty cell ran at once.
+setattr(transform_progress_cell, "has_side_effects", True)
+
+
 def first_comment(raw_cell: str) -> str | None:
     for line in raw_cell.splitlines():
         text = line.strip()
