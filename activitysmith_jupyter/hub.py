@@ -23,7 +23,8 @@ from . import content as _content
 from . import lifecycle as _lifecycle
 from .clock import SYSTEM_CLOCK, Clock
 from .failure import format_failure
-from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, metric_list, outcome_for
+from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, format_metrics, metric_list
+from .outcome import outcome_for
 from .ranks import rank_role
 from .wording import elapsed_bucket, elapsed_text, format_duration, truncate
 
@@ -275,7 +276,8 @@ class Activity:
         pop_current(self)
         with self._lock:
             final = final_state(outcome, self._last if self.name_count else None, title=self.title, duration=self.elapsed,
-                                activity_type=self.type, steps=self.steps, metrics=self._metrics, error=error,
+                                activity_type=self.type, steps=self.steps, error=error,
+                                metrics=self._all_metrics(),
                                 colors=self.colors, content=self._content, describe_file=self.describe_file)
             self._content = final.content_state
         mirrors = self.rank.mirrors  # a silent rank ends no stream; its failure still pushes, naming it
@@ -390,10 +392,25 @@ class Activity:
             if self.outcome is not None:
                 return
             self._metrics.update(values)
-            if self.type != "stats" or self.started_at is None:
+            if self.started_at is None:
                 return
-            self._content = {**self._content, "metrics": metric_list(self._metrics)}
+            if self._last is not None:  # a source's progress, shown again with the new values
+                self._content = self._state_for(self._last, self._content)
+            elif self.type == "stats":
+                self._content = {**self._content, "metrics": metric_list(self._metrics)}
+            else:  # "Running · 6m elapsed · loss 0.231 · acc 0.912"
+                base = self.subtitle or elapsed_text(max(self._elapsed_minutes, 0))
+                self._content = {**self._content, "subtitle": self._with_metrics(base)}
             self._send_update()
+
+    def _all_metrics(self) -> dict[str, MetricValue]:
+        """The values named by hand, under the newest snapshot's own (a bar's postfix)."""
+        return {**self._metrics, **(self._last.metrics if self._last is not None else {})}
+
+    def _with_metrics(self, text: str) -> str:
+        if not self._metrics or self.type == "stats":
+            return text
+        return truncate(f"{text} · {format_metrics(self._metrics, limit=2)}", _content.MAX_SUBTITLE)
 
     def tick(self) -> None:
         """Refresh the elapsed-time subtitle when its coarse bucket changed (no source, no handle)."""
@@ -406,7 +423,7 @@ class Activity:
             self._elapsed_minutes = minutes
             if self.subtitle:  # the caller's subtitle stays; nothing to refresh
                 return
-            self._content = {**self._content, "subtitle": elapsed_text(minutes)}
+            self._content = {**self._content, "subtitle": self._with_metrics(elapsed_text(minutes))}
             try:
                 self._send_update()
             except Exception as exc:

@@ -27,7 +27,7 @@ from .cell import ActivitySettings, CellActivity
 from .cell_text import MAGIC, derive_title, first_comment, masked_key, notebook_name, notify_text, one_line
 from .cell_text import transform_progress_cell
 from .outcome import outcome_for
-from .payloads import COLORS, stream_key_from, validate
+from .payloads import COLORS, STREAM_KEY_RULE, stream_key_from, validate
 
 __all__ = [
     "ActivitySmithMagics",
@@ -57,7 +57,7 @@ def arg_split(line: str, *, posix: bool) -> list[str]:
     return list(split(line, posix=posix))
 
 NOTIFY = ("always", "failure", "never")
-TYPES = ("progress", "segmented_progress")
+TYPES = ("progress", "segmented_progress", "stats")
 ENV_NOTIFY = "ACTIVITYSMITH_NOTIFY"
 ENV_CHANNELS = "ACTIVITYSMITH_CHANNELS"
 ENV_COLOR = "ACTIVITYSMITH_COLOR"
@@ -224,10 +224,10 @@ class ActivitySmithMagics(Magics):
 
     # -- %%activitysmith_progress --------------------------------------------------------------
     @magic_arguments()
-    @argument("-k", "--key", dest="stream_key", help="Stream key ([A-Za-z0-9_-]); default from the title.")
+    @argument("-k", "--key", dest="stream_key", help=f"Stream key, {STREAM_KEY_RULE}; default from the title.")
     @argument("-t", "--title", help="Title; default: the notebook's name, else the cell's first comment.")
     @argument("-s", "--subtitle", help="Fixed subtitle (default: bar / step / elapsed time).")
-    @argument("--type", dest="type", help="progress (default) or segmented_progress (needs --steps).")
+    @argument("--type", dest="type", help="progress (default), segmented_progress (needs --steps) or stats (count, metrics, ETA).")
     @argument("--steps", type=int, help="Number of steps (segmented_progress; progress moves by step/N).")
     @argument("-n", "--notify", help="Push when the cell ends: always (default), failure, never.")
     @argument("-c", "--channels", help="Comma-separated channel slugs.")

@@ -77,9 +77,11 @@ def _release_key(key: str) -> None:
 
 
 _NOTIFY = ("always", "failure", "never")
+_TYPES = ("progress", "value", "stats")
 
 
-def _check_options(*, stream_key: Any, title: Any, color: Any, channels: Any, policy: Any, notify: Any) -> None:
+def _check_options(*, stream_key: Any, title: Any, color: Any, channels: Any, policy: Any, notify: Any,
+                   kind: Any) -> None:
     """The drop-in's own options, checked before the bar is drawn or anything is claimed or sent:
     ``TypeError``/``ValueError``/``PayloadError`` naming the option and what it takes."""
     if title is not None and not isinstance(title, str):
@@ -89,6 +91,8 @@ def _check_options(*, stream_key: Any, title: Any, color: Any, channels: Any, po
                         "dispatcher's own pacing")
     if notify not in _NOTIFY:
         raise ValueError(f"notify={notify!r} is not one of: {', '.join(_NOTIFY)}")
+    if kind is not None and kind not in _TYPES:
+        raise ValueError(f"type={kind!r} is not one of: {', '.join(_TYPES)} (default: progress, value without a total)")
     problems: list[Problem] = []
     if stream_key is not None:
         problems += payloads.validate("end_stream", {}, key=stream_key)
@@ -155,7 +159,7 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
 
     Extra keyword arguments (all optional):
 
-    stream_key: the stream (``^[A-Za-z0-9_-]+$``, <= 255); default derived from `desc`/`title`.
+    stream_key: the stream (``payloads.STREAM_KEY_RULE``: 1-255 letters, digits, '_' and '-'); default derived from `desc`/`title`.
         Given explicitly, an inner (nested) bar mirrors too.
     title: Live Activity title (default: `desc`, else "Progress").
     client: an ``ActivitySmith`` client (default: ``default_client()``: a key from the environment,
@@ -165,17 +169,20 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
     policy: an `UpdatePolicy` for this bar's activity (default: the dispatcher's).
     mirror: False to show the bar locally only. ``disable=True`` sends nothing either.
     notify: push when the bar ends: "never" (default), "failure" or "always" ("✅ Epochs finished in 3m 12s").
+    type: "progress" (default with a total), "value" (default without) or "stats": the count, the
+        postfix's metrics (``set_postfix(loss=0.231)``) and the ETA as a stats activity.
     """
 
     def __init__(self, *args: Any, stream_key: str | None = None, title: str | None = None, client: Any = None,
                  dispatcher: Dispatcher | None = None, color: str | None = None, channels: Any = None,
                  policy: UpdatePolicy | None = None, mirror: bool = True, notify: NotifyPolicy = "never",
-                 **kwargs: Any) -> None:
+                 type: ActivityType | None = None, **kwargs: Any) -> None:  # noqa: A002 - Activity's name
+
         self._activitysmith: _Mirror | None = None
         self._activitysmith_exc: BaseException | None = None
         if mirror:
             _check_options(stream_key=stream_key, title=title, color=color, channels=channels, policy=policy,
-                           notify=notify)
+                           notify=notify, kind=type)
         super().__init__(*args, **kwargs)
         if self.disable:
             return
@@ -188,7 +195,7 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
             return
         try:
             self._activitysmith = self._start_mirror(stream_key, title, client, dispatcher, color, channels, policy,
-                                                     notify)
+                                                     notify, type)
         except BaseException:
             self._activitysmith = None
             super().close()
@@ -196,14 +203,15 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
 
     def _start_mirror(self, stream_key: str | None, title: str | None, client: Any, dispatcher: Dispatcher | None,
                       color: str | None, channels: Any, policy: UpdatePolicy | None,
-                      notify: NotifyPolicy) -> _Mirror:
+                      notify: NotifyPolicy, kind: ActivityType | None = None) -> _Mirror:
         desc = (self.desc or "").strip().rstrip(":").strip()
         key = _claim_key(stream_key or payloads.stream_key_from(desc or title, default="tqdm", max_length=200),
                          exact=stream_key is not None)
         try:
             if dispatcher is None:
                 dispatcher = dispatcher_for(client)
-            kind: ActivityType = "progress" if self.total else "value"
+            if kind is None:
+                kind = "progress" if self.total else "value"
             activity = Activity(title[:MAX_TITLE] if title else (desc or "Progress")[:MAX_TITLE], key=key, type=kind,
                                 notify=notify, channels=channels or (), color=color, dispatcher=dispatcher,
                                 policy=policy, clock=dispatcher.clock, elapsed_updates=False)

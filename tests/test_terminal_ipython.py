@@ -35,7 +35,8 @@ def test_enter_after_the_magic_line_continues_the_cell_in_terminal_ipython(tmp_p
         # the cell goes on: a continuation prompt, not the next "In [3]:" (an empty cell already run)
         assert term.expect([r"\.\.\.:", r"In \[3\]:"]) == 0, term.before
         term.send("answer = 6 * 7\r")
-        term.send("\r")  # a blank line ends a cell magic's body
+        term.send("\r")  # blank lines end a cell magic's body (two Enters, as for %%capture here)
+        term.send("\r")
         term.expect(r"In \[3\]:")
         term.send("answer, __import__('activitysmith_jupyter').default_client().simulator.lock_screen()[0]"
                   "['content_state']['subtitle'][:7]\r")

@@ -42,7 +42,7 @@ def _decr_and_report(cls: Any, instance: Any) -> None:
 def _hook_closes(on: bool) -> None:
     """While observers are active, a closing bar tells them at once: a bar that opened and closed
     between two looks (a short loop, a loop that failed) is still seen, with its final count."""
-    std_tqdm._decr_instances = classmethod(_decr_and_report) if on else _real_decr
+    setattr(std_tqdm, "_decr_instances", classmethod(_decr_and_report) if on else _real_decr)  # private in tqdm
 
 
 def observers_active() -> bool:
