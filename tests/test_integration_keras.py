@@ -13,7 +13,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from activitysmith_jupyter.activity import Activity
+from activitysmith_jupyter.hub import Activity
 from activitysmith_jupyter.integrations._callback import MAX_STALE
 from activitysmith_jupyter.integrations.keras import ActivitySmithCallback
 from activitysmith_jupyter.policy import UpdatePolicy

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from activitysmith_jupyter.activity import Activity
+from activitysmith_jupyter.hub import Activity
 from activitysmith_jupyter.outcome import Snapshot
 
 LAUNCHER_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "NODE_RANK", "GROUP_RANK", "LOCAL_WORLD_SIZE", "SLURM_PROCID",

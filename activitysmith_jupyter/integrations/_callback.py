@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
-from ..activity import Activity, current_activity
+from ..hub import Activity, current_activity
 from ..clock import SYSTEM_CLOCK, Clock
 from ..outcome import Outcome, Snapshot, outcome_for
 

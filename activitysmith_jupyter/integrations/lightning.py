@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..activity import Activity, current_activity
+from ..hub import Activity, current_activity
 from ..outcome import outcome_for
 from ._callback import RunFollower, SettlesOnExit, ordered_metrics
 

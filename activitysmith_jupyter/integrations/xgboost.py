@@ -13,6 +13,7 @@ or the interpreter's exit settle the run as "failed".
 from __future__ import annotations
 
 import sys
+from types import FrameType
 from typing import Any
 
 try:
@@ -83,9 +84,9 @@ class ActivitySmithCallback(SettlesOnExit, xgboost.callback.TrainingCallback):
 
 def _rounds_of_running_train() -> int | None:
     """``num_boost_round`` of the ``xgboost.train``/``cv`` call on this thread's stack, if any."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     for _ in range(8):  # our caller is CallbackContainer.before_training, called by train()
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back if frame is not None else None
         if frame is None:
             return None
         code = frame.f_code
