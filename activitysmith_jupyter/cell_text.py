@@ -41,11 +41,6 @@ def transform_progress_cell(lines: list[str]) -> list[str]:
 setattr(transform_progress_cell, "has_side_effects", True)
 
 
-# check_complete (terminal IPython's "is this cell finished?" on Enter) skips cleanup transformers
-# marked this way: it then sees the ``%%`` line as typed and, like every cell magic, waits for a
-# blank line instead of running an empty cell at once.
-setattr(transform_progress_cell, "has_side_effects", True)
-
 
 def first_comment(raw_cell: str) -> str | None:
     for line in raw_cell.splitlines():
