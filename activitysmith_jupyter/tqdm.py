@@ -22,6 +22,7 @@ import sys
 import threading
 import warnings
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from tqdm.auto import tqdm as tqdm_auto
@@ -30,6 +31,7 @@ from . import payloads
 from .errors import PayloadError, Problem
 from .hub import Activity, ActivityType, NotifyPolicy
 from .dispatch import Dispatcher, dispatcher_for
+from .integrations._tqdm_chain import STREAKS, finish_now, settle
 from .integrations._tqdm_bars import BarSnapshot, bar_subtitle, hub_snapshot, running_state, snapshot
 from .integrations._tqdm_close import SCRIPT_EXIT, after_script_exit, after_this_cell, close_outcome
 from .integrations._tqdm_close import dropped_iterator_error, exception_in_flight
@@ -38,8 +40,8 @@ from .outcome import Outcome
 from .policy import UpdatePolicy
 
 __all__ = [
-    "BarObserver", "BarSnapshot", "bar_subtitle", "close_outcome", "observe_bars", "running_state", "snapshot",
-    "tqdm_activitysmith", "trange_activitysmith", "tqdm", "trange",
+    "BarObserver", "BarSnapshot", "bar_subtitle", "close_outcome", "observe_bars", "running_state", "settle",
+    "snapshot", "tqdm_activitysmith", "trange_activitysmith", "tqdm", "trange",
 ]
 
 logger = logging.getLogger("activitysmith_jupyter")
@@ -146,15 +148,43 @@ class _Mirror:
             act.start(snap, background=False)  # validates color/channels now: PayloadError reaches the caller
         self.due = now + RECHECK
 
+    def resume(self, bar: Any, title: str | None) -> None:
+        """A following bar continues this activity (see ``integrations._tqdm_chain``)."""
+        self.title, self.closing, self.due = (title[:MAX_TITLE] if title else None), False, -math.inf
+        self.tick(bar)
+
     def end(self, bar: Any, outcome: Outcome, detail: str | None) -> None:
-        try:
-            self.activity.title = self.title_for(bar)
-            self.activity.end(outcome, error=detail, last=hub_snapshot(snapshot(bar, closed=True), described=False))
-        finally:
-            _release_key(self.key)
+        self.ending(bar, outcome, detail)()
+
+    def ending(self, bar: Any, outcome: Outcome, detail: str | None) -> Callable[[], None]:
+        """The end as the bar is now (title, last count, time), to send now or later."""
+        title, at = self.title_for(bar), self.clock.monotonic()
+        last = hub_snapshot(snapshot(bar, closed=True), described=False)
+
+        def send() -> None:
+            try:
+                self.activity.title = title
+                self.activity.end(outcome, error=detail, last=last, at=at)
+            finally:
+                _release_key(self.key)
+        return send
 
 
-class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disable=inconsistent-mro
+class _TqdmClass(type):
+    """tqdm keeps its write lock and its bar registry on the class that first made them, usually
+    ``tqdm.std.tqdm``: ``del tqdm._lock`` (tqdm's own tests do it; ``get_lock()`` makes a new one) must
+    work on this subclass too, as it does on tqdm, so it deletes the attribute where it lives."""
+
+    def __delattr__(cls, name: str) -> None:
+        if name in ("_lock", "_instances") and name not in cls.__dict__:
+            for base in cls.__mro__[1:]:
+                if name in base.__dict__:
+                    delattr(base, name)
+                    return
+        super().__delattr__(name)
+
+
+class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-arg,misc]  # pylint: disable=inconsistent-mro
     """``tqdm.auto.tqdm`` that also mirrors the bar to a ``progress`` Live Activity on a stream.
 
     Extra keyword arguments (all optional):
@@ -180,6 +210,7 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
 
         self._activitysmith: _Mirror | None = None
         self._activitysmith_exc: BaseException | None = None
+        self._activitysmith_place = 0  # in a streak of short bars (integrations._tqdm_chain); 0: none
         if mirror:
             _check_options(stream_key=stream_key, title=title, color=color, channels=channels, policy=policy,
                            notify=notify, kind=type)
@@ -194,6 +225,17 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
         if not mirror or observers_active() or not (outer or stream_key):
             return
         try:
+            if dispatcher is None:
+                dispatcher = dispatcher_for(client)
+            if stream_key is None:
+                self._activitysmith_place, rest = STREAKS.starting(dispatcher)
+                kind = type or ("progress" if self.total else "value")
+                if rest is not None and rest.mirror.activity.type == kind and not rest.mirror.activity.ended:
+                    self._activitysmith = rest.mirror
+                    rest.mirror.resume(self, title)
+                    return
+                if rest is not None:
+                    finish_now(rest)
             self._activitysmith = self._start_mirror(stream_key, title, client, dispatcher, color, channels, policy,
                                                      notify, type)
         except BaseException:
@@ -264,6 +306,14 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
             return  # the script is exiting: its excepthook names the exception, else it was SystemExit
         if outcome == "failed" and detail is None and after_this_cell(lambda error: self._end(m, error)):
             return  # an exception left the loop, type unknown here: IPython tells at the cell's end
+        if self._activitysmith_place and outcome == "completed":
+            try:
+                if STREAKS.closed(m.activity.dispatcher, self._activitysmith_place, m, m.ending(self, outcome, detail)):
+                    return  # resting: a bar starting within WINDOW seconds continues this activity
+            except Exception as exc:  # noqa: BLE001 - then it ends now, as any bar
+                logger.warning("activitysmith_jupyter: keeping bar %r's activity open failed: %r", self.desc, exc)
+        elif self._activitysmith_place:
+            STREAKS.failed()
         self._end(m, None, outcome, detail)
 
     def _end(self, m: _Mirror, cell_error: BaseException | None, outcome: Outcome = "failed",
