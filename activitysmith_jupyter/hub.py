@@ -246,10 +246,11 @@ class Activity:
             self._sources.append(source)
 
     def end(self, outcome: Outcome, *, error: BaseException | str | None = None,
-            last: Snapshot | None = None) -> None:
+            last: Snapshot | None = None, at: float | None = None) -> None:
         """Queue the final state and, per `notify`, the closing push (the dispatcher guarantees both).
         The first end wins; later ones do nothing. `error`: the exception (or a short text) a failure
-        names; `last`: the source's final snapshot, when it has a newer one than it fed."""
+        names; `last`: the source's final snapshot, when it has a newer one than it fed; `at`: when
+        the run really ended (the clock's monotonic time; default now), for an end sent later."""
         _check_choice(outcome, OUTCOMES, "outcome")
         if last is not None:
             self._last = last
@@ -262,7 +263,7 @@ class Activity:
             if self.outcome is not None or self._ending:
                 return
             self._ending = True
-            self.ended_at = self.clock.monotonic()
+            self.ended_at = self.clock.monotonic() if at is None else at
             sources, self._sources = self._sources, []
         for source in sources:  # first, so a source's last look (a bar that just closed) is shown
             try:
