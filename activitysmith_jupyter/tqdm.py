@@ -184,7 +184,7 @@ class _TqdmClass(type):
         super().__delattr__(name)
 
 
-class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-arg,misc]  # pylint: disable=inconsistent-mro
+class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-arg]  # pylint: disable=inconsistent-mro
     """``tqdm.auto.tqdm`` that also mirrors the bar to a ``progress`` Live Activity on a stream.
 
     Extra keyword arguments (all optional):
