@@ -86,3 +86,19 @@ def test_a_failed_bar_ends_at_once_and_breaks_the_streak(dispatcher, sim, clock,
     [a] = [a.view() for a in sim.activities.values() if a.stream_key == "ok3"]
     assert a["state"] == "ended" and a["content_state"]["title"] == "bad"
     assert a["content_state"]["subtitle"].startswith("Failed at 5/10") and a["content_state"]["color"] == "red"
+
+
+def test_a_script_exiting_right_after_a_streak_still_ends_its_activity(server, sim, tmp_path) -> None:
+    from process_helpers import child_env, ended, python, script
+
+    path = script(tmp_path, """
+        from activitysmith_jupyter.tqdm import tqdm
+        for name in [f"shard{i}" for i in range(8)]:
+            for _ in tqdm(range(100), desc=name):
+                pass
+    """)
+    done = python(path, child_env(server))
+    assert done.returncode == 0, done.stderr
+    last = ended(sim, "shard3")  # the 4th bar on: one activity, ended at exit
+    assert last["content_state"]["title"] == "shard7" and last["content_state"]["subtitle"].startswith("Done · 100/100")
+    assert sorted(a.stream_key for a in sim.activities.values()) == ["shard0", "shard1", "shard2", "shard3"]
