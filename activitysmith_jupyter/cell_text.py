@@ -8,7 +8,7 @@ from typing import Any
 
 from IPython.utils import process as _process
 
-__all__ = ["MAGIC", "derive_title", "first_comment", "notebook_name", "notify_text", "one_line", "masked_key",
+__all__ = ["MAGIC", "derive_title", "first_comment", "launcher_notebook", "notebook_name", "notify_text", "one_line", "masked_key",
            "transform_progress_cell"]
 
 MAGIC = "activitysmith_progress"
@@ -53,8 +53,40 @@ def first_comment(raw_cell: str) -> str | None:
     return None
 
 
+_RUNNERS = ("papermill", "nbconvert", "nbclient", "jupyter-execute")
+
+
+def launcher_notebook(env: Any) -> str | None:
+    """The notebook a headless runner executes: papermill and ``jupyter nbconvert --execute`` (nbclient)
+    tell the kernel nothing of it, but they launch it (jupyter_client puts their pid in
+    ``JPY_PARENT_PID``), and their command line names it: the first ``.ipynb`` argument that is not
+    an ``--output`` (papermill's input). None for any other launcher (a Jupyter server: ``JPY_SESSION_NAME`` names the notebook)."""
+    pid = str(env.get("JPY_PARENT_PID") or "")
+    if not pid.isdigit():
+        return None
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:  # Linux; elsewhere psutil, when installed
+            argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        try:
+            import psutil
+
+            argv = list(psutil.Process(int(pid)).cmdline())
+        except Exception:  # noqa: BLE001 - not installed, no such process, no permission
+            return None
+    if not any(runner in os.path.basename(a) or a == runner for a in argv for runner in _RUNNERS):
+        return None
+    outputs = {"--output", "-o", "--output-dir"}  # nbconvert's output name is not the notebook run
+    return next((a for i, a in enumerate(argv) if a.lower().endswith(".ipynb") and not a.startswith("-")
+                 and (i == 0 or argv[i - 1] not in outputs)), None)
+
+
 def notebook_name(user_ns: dict[str, Any], env: Any) -> str | None:
-    path = user_ns.get("__vsc_ipynb_file__") or env.get("JPY_SESSION_NAME") or ""
+    """The running notebook's name, where the kernel can know it: VS Code's ``__vsc_ipynb_file__``, a
+    Jupyter server's ``JPY_SESSION_NAME``, papermill's injected ``PAPERMILL_INPUT_PATH`` parameter, or
+    the command line of the headless runner that launched the kernel (papermill, nbconvert)."""
+    path = (user_ns.get("__vsc_ipynb_file__") or env.get("JPY_SESSION_NAME") or user_ns.get("PAPERMILL_INPUT_PATH")
+            or launcher_notebook(env) or "")
     if not isinstance(path, str) or not path.strip():
         return None
     name = os.path.basename(path.strip().rstrip("/\\"))
