@@ -306,7 +306,7 @@ class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-
             return  # the script is exiting: its excepthook names the exception, else it was SystemExit
         if outcome == "failed" and detail is None and after_this_cell(lambda error: self._end(m, error)):
             return  # an exception left the loop, type unknown here: IPython tells at the cell's end
-        if self._activitysmith_place and outcome == "completed":
+        if self._activitysmith_place and outcome in ("completed", "stopped"):
             try:
                 if STREAKS.closed(m.activity.dispatcher, self._activitysmith_place, m, m.ending(self, outcome, detail)):
                     return  # resting: a bar starting within WINDOW seconds continues this activity

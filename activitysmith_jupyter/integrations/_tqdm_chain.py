@@ -7,12 +7,12 @@ file, flooding the phone and the request budget. The rule, per thread and dispat
   clock) of the previous one's close;
 * the first `ALONE` bars of a streak are their own activities, as always (a few bars in a row each
   show and end at once);
-* from the next one on, a completed bar does not end its activity: it rests for `WINDOW` seconds. A
-  bar starting meanwhile continues it (new title from its desc, its own count); else the end is sent
-  when the window is over (a timer), when a later bar comes too late, or at interpreter exit, with
-  the duration up to the last bar's close.
+* from the next one on, a completed or stopped (a ``break``) bar does not end its activity: it rests
+  for `WINDOW` seconds. A bar starting meanwhile continues it (new title from its desc, its own
+  count); else the end is sent when the window is over (a timer), when a later bar comes too late, or
+  at interpreter exit, with the duration up to the last bar's close.
 
-Bars with an explicit ``stream_key``, failed or stopped bars, and bars under an observer (the cell
+Bars with an explicit ``stream_key``, failed or interrupted bars, and bars under an observer (the cell
 magic) never rest.
 """
 from __future__ import annotations
