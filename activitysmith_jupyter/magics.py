@@ -28,6 +28,7 @@ from .cell_text import MAGIC, derive_title, first_comment, masked_key, notebook_
 from .cell_text import transform_progress_cell
 from .outcome import outcome_for
 from .payloads import COLORS, STREAM_KEY_RULE, stream_key_from, validate
+from .watch_magic import STALL_AFTER_HELP, monitor_command, stall_after_option
 
 __all__ = [
     "ActivitySmithMagics",
@@ -139,12 +140,9 @@ class ActivitySmithMagics(Magics):
         0.5, min=0.01, config=True, help="Seconds between looks at the live tqdm bars (the update policy "
         "below decides what is actually sent)."
     )
-    elapsed_updates = Bool(
-        True,
-        config=True,
-        help="With no bar and no handle calls, refresh the subtitle with the elapsed time "
-        "(2 min steps up to 10 min, 5 min steps up to 1 h, then 15 min).",
-    )
+    elapsed_updates = Bool(True, config=True, help="With no bar and no handle calls, refresh the subtitle with the "
+                           "elapsed time (2 min steps up to 10 min, 5 min steps up to 1 h, then 15 min).")
+    stall_after = Float(600.0, min=0.0, allow_none=True, config=True, help=STALL_AFTER_HELP)
     update_policy = Instance(
         "activitysmith_jupyter.policy.UpdatePolicy",
         allow_none=True,
@@ -234,6 +232,7 @@ class ActivitySmithMagics(Magics):
     @argument("--color", help="Accent color while running: " + ", ".join(COLORS) + ".")
     @argument("--no-bars", action="store_true", help="Do not mirror tqdm bars.")
     @argument("--client", help="Name of a variable holding the ActivitySmith client to use.")
+    @argument("--stall-after", type=float, help="Seconds without progress before one push (default 600; 0: off).")
     @line_cell_magic
     def activitysmith_progress(self, line: str = "", cell: str | None = None) -> None:
         """Show this cell on the iPhone as a Live Activity while it runs, then its outcome.
@@ -305,6 +304,7 @@ class ActivitySmithMagics(Magics):
             mirror_bars=self.mirror_bars and not args.no_bars,
             bar_interval=self.bar_interval,
             elapsed_updates=self.elapsed_updates,
+            stall_after=stall_after_option(args.stall_after, self.stall_after),
         )
         return settings, self._client(args.client)
 
@@ -375,6 +375,7 @@ class ActivitySmithMagics(Magics):
 
             %activitysmith status          simulator or live, base URL, masked key, send counts, last error
             %activitysmith notify "text"   a quick push notification ("text" is its title)
+            %activitysmith monitor on|off  this kernel's CPU, memory (and GPU) as a Live Activity
             %activitysmith                 this help
         """
         command, rest = (line.split(None, 1) + ["", ""])[:2]
@@ -398,7 +399,10 @@ class ActivitySmithMagics(Magics):
             self._dispatcher(self._client(None)).push(request)
             print(f"queued push: {text}")
             return
-        raise UsageError(f"unknown %activitysmith command {command!r}; use status, notify or no argument")
+        if command == "monitor":
+            print(monitor_command(rest, self._dispatcher(self._client(None))))
+            return
+        raise UsageError(f"unknown %activitysmith command {command!r}; use status, notify, monitor or no argument")
 
     def _status(self) -> str:
         dispatcher = self._dispatcher(self._client(None))

@@ -201,13 +201,14 @@ class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-
     notify: push when the bar ends: "never" (default), "failure" or "always" ("✅ Epochs finished in 3m 12s").
     type: "progress" (default with a total), "value" (default without) or "stats": the count, the
         postfix's metrics (``set_postfix(loss=0.231)``) and the ETA as a stats activity.
+    stall_after: seconds without progress before one "no progress" push (default 600; 0/None: off).
     """
 
     def __init__(self, *args: Any, stream_key: str | None = None, title: str | None = None, client: Any = None,
                  dispatcher: Dispatcher | None = None, color: str | None = None, channels: Any = None,
                  policy: UpdatePolicy | None = None, mirror: bool = True, notify: NotifyPolicy = "never",
-                 type: ActivityType | None = None, **kwargs: Any) -> None:  # noqa: A002 - Activity's name
-
+                 type: ActivityType | None = None, stall_after: float | None = 600.0,  # noqa: A002
+                 **kwargs: Any) -> None:
         self._activitysmith: _Mirror | None = None
         self._activitysmith_exc: BaseException | None = None
         self._activitysmith_place = 0  # in a streak of short bars (integrations._tqdm_chain); 0: none
@@ -237,7 +238,7 @@ class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-
                 if rest is not None:
                     finish_now(rest)
             self._activitysmith = self._start_mirror(stream_key, title, client, dispatcher, color, channels, policy,
-                                                     notify, type)
+                                                     notify, type, stall_after)
         except BaseException:
             self._activitysmith = None
             super().close()
@@ -245,7 +246,8 @@ class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-
 
     def _start_mirror(self, stream_key: str | None, title: str | None, client: Any, dispatcher: Dispatcher | None,
                       color: str | None, channels: Any, policy: UpdatePolicy | None,
-                      notify: NotifyPolicy, kind: ActivityType | None = None) -> _Mirror:
+                      notify: NotifyPolicy, kind: ActivityType | None = None,
+                      stall_after: float | None = 600.0) -> _Mirror:
         desc = (self.desc or "").strip().rstrip(":").strip()
         key = _claim_key(stream_key or payloads.stream_key_from(desc or title, default="tqdm", max_length=200),
                          exact=stream_key is not None)
@@ -256,7 +258,7 @@ class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-
                 kind = "progress" if self.total else "value"
             activity = Activity(title[:MAX_TITLE] if title else (desc or "Progress")[:MAX_TITLE], key=key, type=kind,
                                 notify=notify, channels=channels or (), color=color, dispatcher=dispatcher,
-                                policy=policy, clock=dispatcher.clock, elapsed_updates=False)
+                                policy=policy, clock=dispatcher.clock, elapsed_updates=False, stall_after=stall_after)
             m = _Mirror(activity, title[:MAX_TITLE] if title else None)
             m.tick(self)  # the start; validates color/channels now: PayloadError reaches the caller
         except BaseException:
