@@ -55,10 +55,11 @@ def observers_active() -> bool:
 _PRELUDE_DESCS = ("Sanity Checking",)
 
 
-def _followed(bar: Any) -> bool:
-    """Not disabled, not Lightning's sanity-check bar, and not opted out with ``bar.activitysmith_follow =
-    False`` (what a framework callback does to the framework's own bars while it feeds the activity)."""
-    if getattr(bar, "disable", True) or getattr(bar, "activitysmith_follow", True) is False:
+def _followed(bar: Any, *, closing: bool = False) -> bool:
+    """Not disabled (a closing bar is, by then), not Lightning's sanity-check bar, and not opted out with
+    ``bar.activitysmith_follow = False`` (what a framework callback does to the framework's own bars while
+    it feeds the activity)."""
+    if (getattr(bar, "disable", True) and not closing) or getattr(bar, "activitysmith_follow", True) is False:
         return False
     return not (getattr(bar, "leave", True) is False and str(getattr(bar, "desc", "")).startswith(_PRELUDE_DESCS))
 
@@ -153,7 +154,7 @@ class BarObserver:
     def closed(self, bar: Any) -> None:
         """`bar` just closed (tqdm's close, any thread): if it came and went between two looks with no
         other bar open, report it now (the tracked bar's close is reported by the next look)."""
-        if id(bar) in self.ignore:  # (close() has set bar.disable already)
+        if id(bar) in self.ignore or not _followed(bar, closing=True):  # (close() has set bar.disable already)
             return
         with self._poll_lock:
             if not self._running:
