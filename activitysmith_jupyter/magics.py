@@ -10,7 +10,6 @@ numbers, and errors that fail the cell (so Run-All stops). The line magic starts
 """
 from __future__ import annotations
 
-import difflib
 import inspect
 import logging
 import os
@@ -20,12 +19,11 @@ from typing import Any, TypeVar, cast
 from IPython.core import magic_arguments as _magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.utils import process as _process
 from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
 from .cell import ActivitySettings, CellActivity
 from .cell_text import MAGIC, derive_title, first_comment, masked_key, notebook_name, notify_text, one_line
-from .cell_text import transform_progress_cell
+from .cell_text import arg_split, check_option_names, transform_progress_cell
 from .outcome import outcome_for
 from .payloads import COLORS, STREAM_KEY_RULE, stream_key_from, validate
 from .watch_magic import STALL_AFTER_HELP, monitor_command, stall_after_option
@@ -53,10 +51,6 @@ def magic_arguments() -> Callable[[_F], _F]:
     return cast("Callable[[_F], _F]", _untyped.magic_arguments())
 
 
-def arg_split(line: str, *, posix: bool) -> list[str]:
-    split: Any = getattr(_process, "arg_split")
-    return list(split(line, posix=posix))
-
 NOTIFY = ("always", "failure", "never")
 TYPES = ("progress", "segmented_progress", "stats")
 ENV_NOTIFY = "ACTIVITYSMITH_NOTIFY"
@@ -77,23 +71,6 @@ def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     if v not in allowed:
         raise UsageError(f"{what}={value!r} is not one of: {', '.join(allowed)}")
     return v
-
-
-def _check_option_names(parser: Any, argv: list[str]) -> None:
-    """An unknown ``--option`` is a UsageError naming the closest known one (``--notfy``: ``--notify``)."""
-    known = sorted(parser._option_string_actions)
-    for word in argv:
-        if word == "--":
-            return
-        if not word.startswith("-") or len(word) < 2 or word[1].isdigit():
-            continue
-        name = word.split("=", 1)[0]
-        if name in known or (not name.startswith("--") and name[:2] in known):  # -t"x", -k=x
-            continue
-        close = difflib.get_close_matches(name, [k for k in known if k.startswith("--")], n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        raise UsageError(f"%%{MAGIC}: unrecognized arguments: {name}{hint} (options: "
-                         f"{', '.join(k for k in known if k.startswith('--') and k != '--help')})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,7 +239,7 @@ class ActivitySmithMagics(Magics):
         except ValueError as exc:
             raise UsageError(f"cannot read the options {line!r}: {exc}") from None
         parser = getattr(ActivitySmithMagics.activitysmith_progress, "parser")
-        _check_option_names(parser, argv)
+        check_option_names(parser, argv)
         args = parser.parse_args(argv)
         shell = self._shell
         current = getattr(shell.displayhook, "exec_result", None)
@@ -419,9 +396,7 @@ class ActivitySmithMagics(Magics):
             lines.append("requests:   " + ", ".join(f"{n} {getattr(stats, n)}" for n in names if hasattr(stats, n)))
         error = getattr(dispatcher, "last_error", None)
         lines.append(f"last error: {one_line(error) if error is not None else 'none'}")
-        status_lines = getattr(dispatcher, "status_lines", None)
-        if status_lines is not None:
-            lines += status_lines()  # a refused key (401: nothing more is sent), starts waiting for a slot
+        lines += getattr(dispatcher, "status_lines", list)()  # a refused key (401), starts waiting for a slot
         open_now = [a.stream_key for _, _, a in self._open]
         if open_now:
             lines.append("running:    " + ", ".join(open_now))
