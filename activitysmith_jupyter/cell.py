@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .hub import Activity, ActivityType, NotifyPolicy, push_current
 from .clock import SYSTEM_CLOCK, Clock
-from .outcome import Outcome
+from .outcome import Outcome, Snapshot
 
 if TYPE_CHECKING:  # no tqdm import at runtime: it loads only when bars are observed
     from .integrations._tqdm_bars import BarSnapshot
@@ -72,6 +72,7 @@ class CellActivity(Activity):
                          elapsed_updates=s.elapsed_updates, stall_after=s.stall_after)
         self.settings = settings
         self._bars: BarSource | None = None
+        self.name_count = False  # set by the first bar: the end names a bar's count, not a callback's
 
     @property
     def stream_key(self) -> str:
@@ -113,4 +114,15 @@ class CellActivity(Activity):
             return
         from .integrations._tqdm_bars import hub_snapshot
 
-        self.feed(hub_snapshot(bar, described=True))
+        self.feed_bar(hub_snapshot(bar, described=True))
+
+    def feed_bar(self, snapshot: Snapshot) -> None:
+        """A tqdm bar's snapshot (the bar source): the end names its count, as a plain bar's end does."""
+        super().feed(snapshot)
+        self.name_count = True
+
+    def feed(self, snapshot: Snapshot) -> None:
+        """A snapshot from some other source (a framework callback feeding the current activity): shown,
+        but the end names the cell's duration and the metrics, not that source's step count."""
+        super().feed(snapshot)
+        self.name_count = False

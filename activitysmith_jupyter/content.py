@@ -9,7 +9,8 @@ from typing import Any
 from .outcome import MAX_METRICS, MetricValue, Snapshot, count_label, format_metrics, metric_list
 from .wording import elapsed_text, format_clock, progress_text, truncate
 
-__all__ = ["MAX_SUBTITLE", "first_state", "magnitude", "running_state", "snapshot_key", "stats_metrics"]
+__all__ = ["MAX_SUBTITLE", "first_state", "magnitude", "running_state", "snapshot_key", "stats_metrics",
+           "with_metrics"]
 
 MAX_SUBTITLE = 80
 _STATS_PLACEHOLDER = ({"label": "status", "value": "running"},)  # a stats start needs 1-8 metrics
@@ -80,7 +81,7 @@ def running_state(snap: Snapshot, base: Mapping[str, Any], *, title: str, activi
 
 
 def stats_metrics(snap: Snapshot, metrics: Mapping[str, MetricValue], now: float) -> list[dict[str, Any]]:
-    """A running ``stats`` activity's metrics: the count (``epoch 3/10``), the named values, the ETA
+    """A running ``stats`` activity's metrics: the named values, the count (``epoch 3/10``), the ETA
     (wall clock) -- at most 8, the count and the ETA kept."""
     eta: str | None = None
     if snap.total and snap.rate and snap.n is not None and snap.n < snap.total:
@@ -89,8 +90,20 @@ def stats_metrics(snap: Snapshot, metrics: Mapping[str, MetricValue], now: float
             eta = format_clock(now + remaining, now)
     count = snap.count()
     room = MAX_METRICS - (count is not None) - (eta is not None)
-    shown: dict[str, MetricValue] = {count_label(snap): count} if count is not None else {}
-    shown.update(dict(list(metrics.items())[:room]))
+    shown: dict[str, MetricValue] = dict(list(metrics.items())[:room])
+    if count is not None:
+        shown[count_label(snap)] = count
     if eta is not None:
         shown["ETA"] = eta
     return metric_list(shown)
+
+
+def with_metrics(content: Mapping[str, Any], metrics: Mapping[str, MetricValue], activity_type: str,
+                 subtitle: str) -> dict[str, Any]:
+    """`content` showing `metrics` without a source's snapshot: a stats activity's grid, else `subtitle`
+    followed by two of them ("Running · 6m elapsed · loss 0.231 · acc 0.912")."""
+    if activity_type == "stats":
+        grid = {"metrics": metric_list(metrics)} if metrics else {}
+        return {**content, "subtitle": truncate(subtitle, MAX_SUBTITLE), **grid}
+    text = f"{subtitle} · {format_metrics(metrics, limit=2)}" if metrics else subtitle
+    return {**content, "subtitle": truncate(text, MAX_SUBTITLE)}

@@ -234,13 +234,11 @@ def final_state(
         if amount is not None:
             state["value"] = amount
         state.setdefault("value", 0)
-    elif activity_type == "stats":
-        shown: dict[str, Any] = {}
-        if last is not None and last.n is not None:
-            shown[count_label(last)] = last.count()  # the last count, then the metrics (no ETA)
-        shown.update(metrics or {})
-        if shown:
-            state["metrics"] = metric_list(shown)
+    elif activity_type == "stats":  # the metrics (the count is in the subtitle), else the last count
+        if metrics:
+            state["metrics"] = metric_list(metrics)
+        elif last is not None and last.n is not None:
+            state["metrics"] = metric_list({count_label(last): last.count()})
     palette: dict[str, str | None] = {**DEFAULT_COLORS, **(colors or {})}
     color = palette.get(outcome)
     if color:

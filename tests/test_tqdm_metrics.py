@@ -82,7 +82,7 @@ def test_metrics_by_hand_on_a_progress_activity(dispatcher, sim, clock) -> None:
     assert pushes(sim)[0]["message"] == "loss 0.231 · acc 0.91"
 
 
-def test_a_stats_bar_shows_its_count_metrics_and_eta(dispatcher, sim, clock, null) -> None:
+def test_a_stats_bar_shows_its_metrics_count_and_eta(dispatcher, sim, clock, null) -> None:
     bar = tqdm(range(10), desc="Epochs", unit="epoch", type="stats", dispatcher=dispatcher, file=null, mininterval=0)
     for i in bar:
         bar.set_postfix({"loss": 0.5 / (i + 1), "acc": 0.8})  # an ordered dict keeps its order
@@ -91,9 +91,9 @@ def test_a_stats_bar_shows_its_count_metrics_and_eta(dispatcher, sim, clock, nul
     assert dispatcher.flush(5)
     *_, last_running, end = states(sim, "Epochs")
     assert last_running["type"] == "stats"
-    assert [m["label"] for m in last_running["metrics"]] == ["epoch", "loss", "acc", "ETA"]
-    assert end["metrics"] == [{"label": "epoch", "value": "10/10"}, {"label": "loss", "value": 0.05},
-                              {"label": "acc", "value": 0.8}]
+    assert [m["label"] for m in last_running["metrics"]] == ["loss", "acc", "epoch", "ETA"]
+    assert end["metrics"] == [{"label": "loss", "value": 0.05}, {"label": "acc", "value": 0.8}]
+    assert end["subtitle"].startswith("Done · 10/10 in ")
     for state in (last_running, end):
         assert payloads.validate("end_stream", {"content_state": state}, key="k") == []
 
@@ -133,7 +133,7 @@ def test_the_magic_s_stats_type_shows_the_bar_s_metrics(ip, sim) -> None:  # noq
     settle(ip)
     end = end_state(sim, "fit")
     assert end["type"] == "stats"
-    assert end["metrics"] == [{"label": "epoch", "value": "5/5"}, {"label": "loss", "value": 0.5},
-                              {"label": "acc", "value": 0.75}]
+    assert end["metrics"] == [{"label": "loss", "value": 0.5}, {"label": "acc", "value": 0.75}]
+    assert end["subtitle"].startswith("Done · 5/5 in ")
     [push] = pushes(sim)
     assert push["message"] == "5/5 · loss 0.5 · acc 0.75"

@@ -267,5 +267,5 @@ class BarSource:
 
     def _on_bar(self, bar: BarSnapshot) -> None:
         activity = self._activity
-        if activity is not None:
-            activity.feed(hub_snapshot(bar, described=True))
+        if activity is not None:  # a cell's activity tells a bar from other sources (feed_bar)
+            getattr(activity, "feed_bar", activity.feed)(hub_snapshot(bar, described=True))
