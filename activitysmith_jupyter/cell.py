@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .hub import Activity, ActivityType, NotifyPolicy, push_current
 from .clock import SYSTEM_CLOCK, Clock
-from .outcome import Outcome
+from .outcome import Outcome, Snapshot
 
 if TYPE_CHECKING:  # no tqdm import at runtime: it loads only when bars are observed
     from .integrations._tqdm_bars import BarSnapshot
@@ -50,8 +50,9 @@ class ActivitySettings:
 
 class CellActivity(Activity):
     """The Activity of one running cell: an `Activity` made from `ActivitySettings`, current while the
-    cell runs, fed by the cell's outermost tqdm bar. Bars come and go within a cell, so its end names
-    the cell's duration, not a bar's count ("Done in 3m 12s", "Failed after 3m 12s: KeyError")."""
+    cell runs, fed by the cell's outermost tqdm bar. Its end names the last bar's count as a plain
+    bar's end does ("Done · 30/30 in 3m 12s", "Failed at 10/20: KeyError · 3m 12s"), else the cell's
+    duration ("Done in 3m 12s", "Failed after 3m 12s: KeyError")."""
 
     def __init__(
         self,
@@ -68,9 +69,10 @@ class CellActivity(Activity):
         super().__init__(s.title, key=s.stream_key, type=s.type, steps=s.steps, subtitle=s.subtitle,
                          notify=s.notify, channels=s.channels, color=s.color, client=client,
                          dispatcher=dispatcher, clock=clock, colors=colors, describe_file=describe_file,
-                         elapsed_updates=s.elapsed_updates, name_count=False, stall_after=s.stall_after)
+                         elapsed_updates=s.elapsed_updates, stall_after=s.stall_after)
         self.settings = settings
         self._bars: BarSource | None = None
+        self.name_count = False  # set by the first bar: the end names a bar's count, not a callback's
 
     @property
     def stream_key(self) -> str:
@@ -112,4 +114,15 @@ class CellActivity(Activity):
             return
         from .integrations._tqdm_bars import hub_snapshot
 
-        self.feed(hub_snapshot(bar, described=True))
+        self.feed_bar(hub_snapshot(bar, described=True))
+
+    def feed_bar(self, snapshot: Snapshot) -> None:
+        """A tqdm bar's snapshot (the bar source): the end names its count, as a plain bar's end does."""
+        super().feed(snapshot)
+        self.name_count = True
+
+    def feed(self, snapshot: Snapshot) -> None:
+        """A snapshot from some other source (a framework callback feeding the current activity): shown,
+        but the end names the cell's duration and the metrics, not that source's step count."""
+        super().feed(snapshot)
+        self.name_count = False

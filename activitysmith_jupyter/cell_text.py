@@ -2,13 +2,15 @@
 the transformer of ``%%activitysmith_progress`` lines, the title, the text of ``%activitysmith notify``."""
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from typing import Any
 
+from IPython.core.error import UsageError
 from IPython.utils import process as _process
 
-__all__ = ["MAGIC", "derive_title", "first_comment", "notebook_name", "notify_text", "one_line", "masked_key",
+__all__ = ["MAGIC", "arg_split", "check_option_names", "derive_title", "first_comment", "launcher_notebook", "notebook_name", "notify_text", "one_line", "masked_key",
            "transform_progress_cell"]
 
 MAGIC = "activitysmith_progress"
@@ -35,6 +37,13 @@ def transform_progress_cell(lines: list[str]) -> list[str]:
     return [begin, *rest]
 
 
+# IPython's check_complete (terminal Enter, the kernel's is_complete) skips transformers marked so and then
+# sees the raw ``%%`` line: the cell continues until a blank line, like every cell magic. Unmarked, the
+# rewritten one-line call looked complete and an empty cell ran at once.
+setattr(transform_progress_cell, "has_side_effects", True)
+
+
+
 def first_comment(raw_cell: str) -> str | None:
     for line in raw_cell.splitlines():
         text = line.strip()
@@ -46,8 +55,40 @@ def first_comment(raw_cell: str) -> str | None:
     return None
 
 
+_RUNNERS = ("papermill", "nbconvert", "nbclient", "jupyter-execute")
+
+
+def launcher_notebook(env: Any) -> str | None:
+    """The notebook a headless runner executes: papermill and ``jupyter nbconvert --execute`` (nbclient)
+    tell the kernel nothing of it, but they launch it (jupyter_client puts their pid in
+    ``JPY_PARENT_PID``), and their command line names it: the first ``.ipynb`` argument that is not
+    an ``--output`` (papermill's input). None for any other launcher (a Jupyter server: ``JPY_SESSION_NAME`` names the notebook)."""
+    pid = str(env.get("JPY_PARENT_PID") or "")
+    if not pid.isdigit():
+        return None
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:  # Linux; elsewhere psutil, when installed
+            argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        try:
+            import psutil
+
+            argv = list(psutil.Process(int(pid)).cmdline())
+        except Exception:  # noqa: BLE001 - not installed, no such process, no permission
+            return None
+    if not any(runner in os.path.basename(a) or a == runner for a in argv for runner in _RUNNERS):
+        return None
+    outputs = {"--output", "-o", "--output-dir"}  # nbconvert's output name is not the notebook run
+    return next((a for i, a in enumerate(argv) if a.lower().endswith(".ipynb") and not a.startswith("-")
+                 and (i == 0 or argv[i - 1] not in outputs)), None)
+
+
 def notebook_name(user_ns: dict[str, Any], env: Any) -> str | None:
-    path = user_ns.get("__vsc_ipynb_file__") or env.get("JPY_SESSION_NAME") or ""
+    """The running notebook's name, where the kernel can know it: VS Code's ``__vsc_ipynb_file__``, a
+    Jupyter server's ``JPY_SESSION_NAME``, papermill's injected ``PAPERMILL_INPUT_PATH`` parameter, or
+    the command line of the headless runner that launched the kernel (papermill, nbconvert)."""
+    path = (user_ns.get("__vsc_ipynb_file__") or env.get("JPY_SESSION_NAME") or user_ns.get("PAPERMILL_INPUT_PATH")
+            or launcher_notebook(env) or "")
     if not isinstance(path, str) or not path.strip():
         return None
     name = os.path.basename(path.strip().rstrip("/\\"))
@@ -87,3 +128,26 @@ def masked_key(client: Any) -> str:
     if hint is None:
         return "none (simulator)" if getattr(client, "mode", None) == "simulator" else "none"
     return str(hint)
+
+
+def arg_split(line: str, *, posix: bool) -> list[str]:
+    """IPython's shell-like split of a magic's line, typed."""
+    split: Any = getattr(_process, "arg_split")  # untyped in IPython
+    return list(split(line, posix=posix))
+
+
+def check_option_names(parser: Any, argv: list[str]) -> None:
+    """An unknown ``--option`` is a UsageError naming the closest known one (``--notfy``: ``--notify``)."""
+    known = sorted(parser._option_string_actions)
+    for word in argv:
+        if word == "--":
+            return
+        if not word.startswith("-") or len(word) < 2 or word[1].isdigit():
+            continue
+        name = word.split("=", 1)[0]
+        if name in known or (not name.startswith("--") and name[:2] in known):  # -t"x", -k=x
+            continue
+        close = difflib.get_close_matches(name, [k for k in known if k.startswith("--")], n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise UsageError(f"%%{MAGIC}: unrecognized arguments: {name}{hint} (options: "
+                         f"{', '.join(k for k in known if k.startswith('--') and k != '--help')})")

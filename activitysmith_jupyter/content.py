@@ -6,10 +6,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .outcome import MetricValue, Snapshot, metric_list
-from .wording import elapsed_text, progress_text, truncate
+from .outcome import MAX_METRICS, MetricValue, Snapshot, count_label, format_metrics, metric_list
+from .wording import elapsed_text, format_clock, progress_text, truncate
 
-__all__ = ["MAX_SUBTITLE", "first_state", "magnitude", "running_state", "snapshot_key"]
+__all__ = ["MAX_SUBTITLE", "first_state", "magnitude", "running_state", "snapshot_key", "stats_metrics",
+           "with_metrics"]
 
 MAX_SUBTITLE = 80
 _STATS_PLACEHOLDER = ({"label": "status", "value": "running"},)  # a stats start needs 1-8 metrics
@@ -62,6 +63,9 @@ def running_state(snap: Snapshot, base: Mapping[str, Any], *, title: str, activi
                     if snap.n is not None else None)
         label = (snap.description or "").strip().rstrip(":").strip() or snap.step
         subtitle = f"{label}: {progress}" if label and progress else (progress or label)
+        named = {**metrics, **snap.metrics}
+        if named and activity_type != "stats":  # a bar's postfix, metrics(): "… · loss 0.231 · acc 0.912"
+            subtitle = " · ".join(t for t in (subtitle, format_metrics(named, limit=2)) if t)
     if subtitle:
         content["subtitle"] = truncate(subtitle, MAX_SUBTITLE)
     pct = snap.percentage
@@ -70,7 +74,36 @@ def running_state(snap: Snapshot, base: Mapping[str, Any], *, title: str, activi
     elif activity_type == "value" and snap.n is not None:
         content["value"] = snap.amount()
     elif activity_type == "stats":
-        merged = {**metrics, **snap.metrics}
-        if merged:
-            content["metrics"] = metric_list(merged)
+        shown = stats_metrics(snap, {**metrics, **snap.metrics}, now)
+        if shown:
+            content["metrics"] = shown
     return content
+
+
+def stats_metrics(snap: Snapshot, metrics: Mapping[str, MetricValue], now: float) -> list[dict[str, Any]]:
+    """A running ``stats`` activity's metrics: the named values, the count (``epoch 3/10``), the ETA
+    (wall clock) -- at most 8, the count and the ETA kept."""
+    eta: str | None = None
+    if snap.total and snap.rate and snap.n is not None and snap.n < snap.total:
+        remaining = (snap.total - snap.n) / snap.rate
+        if math.isfinite(remaining) and remaining < 366 * 86400:
+            eta = format_clock(now + remaining, now)
+    count = snap.count()
+    room = MAX_METRICS - (count is not None) - (eta is not None)
+    shown: dict[str, MetricValue] = dict(list(metrics.items())[:room])
+    if count is not None:
+        shown[count_label(snap)] = count
+    if eta is not None:
+        shown["ETA"] = eta
+    return metric_list(shown)
+
+
+def with_metrics(content: Mapping[str, Any], metrics: Mapping[str, MetricValue], activity_type: str,
+                 subtitle: str) -> dict[str, Any]:
+    """`content` showing `metrics` without a source's snapshot: a stats activity's grid, else `subtitle`
+    followed by two of them ("Running · 6m elapsed · loss 0.231 · acc 0.912")."""
+    if activity_type == "stats":
+        grid = {"metrics": metric_list(metrics)} if metrics else {}
+        return {**content, "subtitle": truncate(subtitle, MAX_SUBTITLE), **grid}
+    text = f"{subtitle} · {format_metrics(metrics, limit=2)}" if metrics else subtitle
+    return {**content, "subtitle": truncate(text, MAX_SUBTITLE)}

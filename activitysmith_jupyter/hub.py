@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from . import content as _content, lifecycle as _lifecycle, watchdog as _watchdog
 from .clock import SYSTEM_CLOCK, Clock
+from .current import CurrentStack, check_choice
 from .failure import format_failure
-from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, metric_list, outcome_for
+from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, outcome_for
 from .ranks import rank_role
 from .stall import DEFAULT_STALL_AFTER, StallWatch, check_stall_after, stall_notice
 from .ticker import Ticker
@@ -35,18 +36,8 @@ if TYPE_CHECKING:  # type-only: the dispatcher and its policy load with the firs
     from .policy import UpdatePolicy
 
 __all__ = [
-    "Activity",
-    "ActivityType",
-    "NotifyPolicy",
-    "Outcome",
-    "ProgressSource",
-    "current_activity",
-    "elapsed_bucket",
-    "format_duration",
-    "format_failure",
-    "outcome_for",
-    "pop_current",
-    "push_current",
+    "Activity", "ActivityType", "NotifyPolicy", "Outcome", "ProgressSource", "current_activity", "elapsed_bucket",
+    "format_duration", "format_failure", "outcome_for", "pop_current", "push_current",
 ]
 
 log = logging.getLogger("activitysmith_jupyter")
@@ -68,8 +59,7 @@ class ProgressSource(Protocol):
 
 # ---------------------------------------------------------------------------------- current activity
 
-_current: list[Activity] = []
-_current_lock = threading.Lock()
+_current: CurrentStack[Activity] = CurrentStack()
 
 
 def current_activity() -> Activity | None:
@@ -80,27 +70,17 @@ def current_activity() -> Activity | None:
         act.step("load data")      # subtitle, and the next segment for segmented_progress
         act.update(percentage=40)  # any content-state field
     """
-    with _current_lock:
-        return _current[-1] if _current else None
+    return _current.top()
 
 
 def push_current(activity: Activity) -> None:
     """Make `activity` the current one (a front end does this when its cell / block starts)."""
-    with _current_lock:
-        if activity not in _current:
-            _current.append(activity)
+    _current.push(activity)
 
 
 def pop_current(activity: Activity) -> None:
     """`activity` is no longer current (no-op if it was not)."""
-    with _current_lock:
-        if activity in _current:
-            _current.remove(activity)
-
-
-def _check_choice(value: Any, allowed: tuple[str, ...], name: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not one of: {', '.join(allowed)}")
+    _current.pop(activity)
 
 
 class Activity:
@@ -139,12 +119,12 @@ class Activity:
 
         if not isinstance(title, str) or not title.strip():
             raise ValueError(f"title={title!r}: an activity needs a non-empty title")
-        _check_choice(type, TYPES, "type")
-        _check_choice(notify, NOTIFY, "notify")
+        check_choice(type, TYPES, "type")
+        check_choice(notify, NOTIFY, "notify")
         if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
             raise ValueError(f"steps={steps!r}: a whole number of at least 1, or None")
         for outcome in colors or {}:
-            _check_choice(outcome, OUTCOMES, "colors key")
+            check_choice(outcome, OUTCOMES, "colors key")
         self.key = key if key is not None else payloads.stream_key_from(title, default="activity", max_length=200)
         self.rank = rank_role(all_ranks, rank=rank)  # who speaks in a distributed job (ranks.py)
         self.key += self.rank.key_suffix
@@ -250,11 +230,12 @@ class Activity:
             self._sources.append(source)
 
     def end(self, outcome: Outcome, *, error: BaseException | str | None = None,
-            last: Snapshot | None = None) -> None:
+            last: Snapshot | None = None, at: float | None = None) -> None:
         """Queue the final state and, per `notify`, the closing push (the dispatcher guarantees both).
         The first end wins; later ones do nothing. `error`: the exception (or a short text) a failure
-        names; `last`: the source's final snapshot, when it has a newer one than it fed."""
-        _check_choice(outcome, OUTCOMES, "outcome")
+        names; `last`: the source's final snapshot, when it has a newer one than it fed; `at`: when
+        the run really ended (the clock's monotonic time; default now), for an end sent later."""
+        check_choice(outcome, OUTCOMES, "outcome")
         if last is not None:
             self._last = last
         if self.started_at is None and self.outcome is None:
@@ -266,7 +247,7 @@ class Activity:
             if self.outcome is not None or self._ending:
                 return
             self._ending = True
-            self.ended_at = self.clock.monotonic()
+            self.ended_at = self.clock.monotonic() if at is None else at
             sources, self._sources = self._sources, []
         for source in sources:  # first, so a source's last look (a bar that just closed) is shown
             try:
@@ -279,7 +260,8 @@ class Activity:
         pop_current(self)
         with self._lock:
             final = final_state(outcome, self._last if self.name_count else None, title=self.title, duration=self.elapsed,
-                                activity_type=self.type, steps=self.steps, metrics=self._metrics, error=error,
+                                activity_type=self.type, steps=self.steps, error=error,
+                                metrics={**self._metrics, **(self._last.metrics if self._last else {})},
                                 colors=self.colors, content=self._content, describe_file=self.describe_file)
             self._content = final.content_state
         mirrors = self.rank.mirrors  # a silent rank ends no stream; its failure still pushes, naming it
@@ -400,9 +382,13 @@ class Activity:
             if self.outcome is not None:
                 return
             self._metrics.update(values)
-            if self.type != "stats" or self.started_at is None:
+            if self.started_at is None:
                 return
-            self._content = {**self._content, "metrics": metric_list(self._metrics)}
+            if self._last is not None:  # a source's progress, shown again with the new values
+                self._content = self._state_for(self._last, self._content)
+            else:  # stats: the grid; else "Running · 6m elapsed · loss 0.231 · acc 0.912"
+                base = self.subtitle or elapsed_text(max(self._elapsed_minutes, 0))
+                self._content = _content.with_metrics(self._content, self._metrics, self.type, base)
             self._send_update()
 
     def tick(self) -> None:
@@ -421,7 +407,7 @@ class Activity:
             self._elapsed_minutes = minutes
             if self.subtitle:  # the caller's subtitle stays; nothing to refresh
                 return
-            self._content = {**self._content, "subtitle": elapsed_text(minutes)}
+            self._content = _content.with_metrics(self._content, self._metrics, self.type, elapsed_text(minutes))
             try:
                 self._send_update()
             except Exception as exc:

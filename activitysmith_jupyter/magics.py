@@ -19,15 +19,14 @@ from typing import Any, TypeVar, cast
 from IPython.core import magic_arguments as _magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.utils import process as _process
 from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
 from .auto import AutoModeConfig, auto_command, install_auto, uninstall_auto
 from .cell import ActivitySettings, CellActivity
 from .cell_text import MAGIC, derive_title, first_comment, masked_key, notebook_name, notify_text, one_line
-from .cell_text import transform_progress_cell
+from .cell_text import arg_split, check_option_names, transform_progress_cell
 from .outcome import outcome_for
-from .payloads import COLORS, stream_key_from, validate
+from .payloads import COLORS, STREAM_KEY_RULE, stream_key_from, validate
 from .watch_magic import STALL_AFTER_HELP, monitor_command, stall_after_option
 
 __all__ = [
@@ -53,12 +52,8 @@ def magic_arguments() -> Callable[[_F], _F]:
     return cast("Callable[[_F], _F]", _untyped.magic_arguments())
 
 
-def arg_split(line: str, *, posix: bool) -> list[str]:
-    split: Any = getattr(_process, "arg_split")
-    return list(split(line, posix=posix))
-
 NOTIFY = ("always", "failure", "never")
-TYPES = ("progress", "segmented_progress")
+TYPES = ("progress", "segmented_progress", "stats")
 ENV_NOTIFY = "ACTIVITYSMITH_NOTIFY"
 ENV_CHANNELS = "ACTIVITYSMITH_CHANNELS"
 ENV_COLOR = "ACTIVITYSMITH_COLOR"
@@ -205,10 +200,10 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
 
     # -- %%activitysmith_progress --------------------------------------------------------------
     @magic_arguments()
-    @argument("-k", "--key", dest="stream_key", help="Stream key ([A-Za-z0-9_-]); default from the title.")
+    @argument("-k", "--key", dest="stream_key", help=f"Stream key, {STREAM_KEY_RULE}; default from the title.")
     @argument("-t", "--title", help="Title; default: the notebook's name, else the cell's first comment.")
     @argument("-s", "--subtitle", help="Fixed subtitle (default: bar / step / elapsed time).")
-    @argument("--type", dest="type", help="progress (default) or segmented_progress (needs --steps).")
+    @argument("--type", dest="type", help="progress (default), segmented_progress (needs --steps) or stats (count, metrics, ETA).")
     @argument("--steps", type=int, help="Number of steps (segmented_progress; progress moves by step/N).")
     @argument("-n", "--notify", help="Push when the cell ends: always (default), failure, never.")
     @argument("-c", "--channels", help="Comma-separated channel slugs.")
@@ -244,7 +239,9 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
             argv = arg_split(line, posix=True)
         except ValueError as exc:
             raise UsageError(f"cannot read the options {line!r}: {exc}") from None
-        args = getattr(ActivitySmithMagics.activitysmith_progress, "parser").parse_args(argv)
+        parser = getattr(ActivitySmithMagics.activitysmith_progress, "parser")
+        check_option_names(parser, argv)
+        args = parser.parse_args(argv)
         shell = self._shell
         current = getattr(shell.displayhook, "exec_result", None)
         raw = getattr(getattr(current, "info", None), "raw_cell", None) or ""
@@ -257,8 +254,9 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
         if subtitle is None and args.title is None and notebook_name(shell.user_ns, os.environ):
             subtitle = first_comment(raw)  # notebook name as title: the cell's comment below it
         key = args.stream_key if args.stream_key is not None else "nb-" + stream_key_from(title.lower(), default="cell", max_length=48)
-        if validate("end_stream", {}, key=key):  # the key's rule lives in payloads
-            raise UsageError(f"--key {key!r}: a stream key is 1-255 letters, digits, '_' or '-'")
+        problems = validate("end_stream", {}, key=key)  # the key's rule and its wording live in payloads
+        if problems:
+            raise UsageError(f"--key {key!r} is not a valid stream key: " + "; ".join(str(p) for p in problems))
         kind = _choice(args.type, TYPES, "--type") if args.type is not None else "progress"
         if args.steps is not None and args.steps < 1:
             raise UsageError("--steps must be at least 1")
@@ -398,6 +396,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
             lines.append("requests:   " + ", ".join(f"{n} {getattr(stats, n)}" for n in names if hasattr(stats, n)))
         error = getattr(dispatcher, "last_error", None)
         lines.append(f"last error: {one_line(error) if error is not None else 'none'}")
+        lines += getattr(dispatcher, "status_lines", list)()  # a refused key (401), starts waiting for a slot
         open_now = [a.stream_key for _, _, a in self._open]
         if open_now:
             lines.append("running:    " + ", ".join(open_now))

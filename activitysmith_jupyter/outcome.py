@@ -23,6 +23,7 @@ __all__ = [
     "OUTCOMES",
     "Outcome",
     "Snapshot",
+    "count_label",
     "final_state",
     "format_metrics",
     "metric_list",
@@ -119,7 +120,8 @@ def _significant(value: float) -> str:
 
 
 def format_metrics(metrics: Mapping[str, Any], *, limit: int = 3) -> str:
-    """``loss 0.231 · acc 0.912``: the first `limit` metrics, numbers to 3 significant digits."""
+    """``loss 0.231 · acc 0.912``: the first `limit` metrics, numbers to 3 significant digits (a value
+    named ``""``, a bar's free postfix text, reads alone)."""
     parts = []
     for name, value in list(metrics.items())[:limit]:
         if isinstance(value, float):
@@ -128,7 +130,7 @@ def format_metrics(metrics: Mapping[str, Any], *, limit: int = 3) -> str:
             text = format_number(value)
         else:
             text = str(value)
-        parts.append(f"{name} {text}")
+        parts.append(f"{name} {text}" if name else text)
     return " · ".join(parts)
 
 
@@ -148,6 +150,11 @@ def metric_list(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
             shown = truncate(text, MAX_METRIC_TEXT) or "-"
         out.append({"label": label, "value": shown})
     return out
+
+
+def count_label(snap: Snapshot) -> str:
+    """How a stats activity labels its count: the unit (``epoch 3/10``), ``progress`` for tqdm's ``it``."""
+    return snap.unit if snap.unit and snap.unit != "it" else "progress"
 
 
 def _detail(outcome: Outcome, error: BaseException | str | None) -> str | None:
@@ -205,6 +212,8 @@ def final_state(
     else:
         subtitle = (f"Done · {count} in {took}" if done
                     else f"{word} at {count}" + (f": {detail}" if detail else "") + f" · {took}")
+    if metrics and activity_type != "stats":  # a stats activity shows them as its metrics
+        subtitle += " · " + format_metrics(metrics, limit=2)
     state = dict(content or {})
     state.pop("auto_dismiss_minutes", None)
     state.update(title=title, type=activity_type, subtitle=truncate(subtitle, MAX_FINAL_SUBTITLE))
@@ -225,8 +234,11 @@ def final_state(
         if amount is not None:
             state["value"] = amount
         state.setdefault("value", 0)
-    elif activity_type == "stats" and metrics:
-        state["metrics"] = metric_list(metrics)
+    elif activity_type == "stats":  # the metrics (the count is in the subtitle), else the last count
+        if metrics:
+            state["metrics"] = metric_list(metrics)
+        elif last is not None and last.n is not None:
+            state["metrics"] = metric_list({count_label(last): last.count()})
     palette: dict[str, str | None] = {**DEFAULT_COLORS, **(colors or {})}
     color = palette.get(outcome)
     if color:

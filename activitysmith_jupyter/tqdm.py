@@ -22,22 +22,26 @@ import sys
 import threading
 import warnings
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from tqdm.auto import tqdm as tqdm_auto
 
 from . import payloads
+from .errors import PayloadError, Problem
 from .hub import Activity, ActivityType, NotifyPolicy
 from .dispatch import Dispatcher, dispatcher_for
+from .integrations._tqdm_chain import STREAKS, finish_now, settle
 from .integrations._tqdm_bars import BarSnapshot, bar_subtitle, hub_snapshot, running_state, snapshot
-from .integrations._tqdm_close import after_this_cell, close_outcome
+from .integrations._tqdm_close import SCRIPT_EXIT, after_script_exit, after_this_cell, close_outcome
+from .integrations._tqdm_close import dropped_iterator_error, exception_in_flight
 from .integrations.tqdm import BarObserver, observe_bars, observers_active
 from .outcome import Outcome
 from .policy import UpdatePolicy
 
 __all__ = [
-    "BarObserver", "BarSnapshot", "bar_subtitle", "close_outcome", "observe_bars", "running_state", "snapshot",
-    "tqdm_activitysmith", "trange_activitysmith", "tqdm", "trange",
+    "BarObserver", "BarSnapshot", "bar_subtitle", "close_outcome", "observe_bars", "running_state", "settle",
+    "snapshot", "tqdm_activitysmith", "trange_activitysmith", "tqdm", "trange",
 ]
 
 logger = logging.getLogger("activitysmith_jupyter")
@@ -72,6 +76,38 @@ def _claim_key(key: str, *, exact: bool) -> str:
 def _release_key(key: str) -> None:
     with _live_lock:
         _live_keys.discard(key)
+
+
+_NOTIFY = ("always", "failure", "never")
+_TYPES = ("progress", "value", "stats")
+
+
+def _check_options(*, stream_key: Any, title: Any, color: Any, channels: Any, policy: Any, notify: Any,
+                   kind: Any) -> None:
+    """The drop-in's own options, checked before the bar is drawn or anything is claimed or sent:
+    ``TypeError``/``ValueError``/``PayloadError`` naming the option and what it takes."""
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title={title!r}: the Live Activity's title is a string (default: the bar's desc)")
+    if policy is not None and not isinstance(policy, UpdatePolicy):
+        raise TypeError(f"policy={policy!r}: an activitysmith_jupyter.policy.UpdatePolicy, or None for the "
+                        "dispatcher's own pacing")
+    if notify not in _NOTIFY:
+        raise ValueError(f"notify={notify!r} is not one of: {', '.join(_NOTIFY)}")
+    if kind is not None and kind not in _TYPES:
+        raise ValueError(f"type={kind!r} is not one of: {', '.join(_TYPES)} (default: progress, value without a total)")
+    problems: list[Problem] = []
+    if stream_key is not None:
+        problems += payloads.validate("end_stream", {}, key=stream_key)
+    state: dict[str, Any] = {"title": "t", "type": "progress", "percentage": 0}
+    if color is not None:
+        state["color"] = color
+    body: dict[str, Any] = {"content_state": state}
+    if channels:
+        body["channels"] = [c.strip() for c in channels.split(",") if c.strip()] if isinstance(channels, str) else channels
+    problems += [Problem(p.path.replace("content_state.", ""), p.message)
+                 for p in payloads.validate("stream", body, key="k")]
+    if problems:
+        raise PayloadError(problems, endpoint="stream")
 
 
 class _Mirror:
@@ -112,20 +148,48 @@ class _Mirror:
             act.start(snap, background=False)  # validates color/channels now: PayloadError reaches the caller
         self.due = now + RECHECK
 
+    def resume(self, bar: Any, title: str | None) -> None:
+        """A following bar continues this activity (see ``integrations._tqdm_chain``)."""
+        self.title, self.closing, self.due = (title[:MAX_TITLE] if title else None), False, -math.inf
+        self.tick(bar)
+
     def end(self, bar: Any, outcome: Outcome, detail: str | None) -> None:
-        try:
-            self.activity.title = self.title_for(bar)
-            self.activity.end(outcome, error=detail, last=hub_snapshot(snapshot(bar, closed=True), described=False))
-        finally:
-            _release_key(self.key)
+        self.ending(bar, outcome, detail)()
+
+    def ending(self, bar: Any, outcome: Outcome, detail: str | None) -> Callable[[], None]:
+        """The end as the bar is now (title, last count, time), to send now or later."""
+        title, at = self.title_for(bar), self.clock.monotonic()
+        last = hub_snapshot(snapshot(bar, closed=True), described=False)
+
+        def send() -> None:
+            try:
+                self.activity.title = title
+                self.activity.end(outcome, error=detail, last=last, at=at)
+            finally:
+                _release_key(self.key)
+        return send
 
 
-class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disable=inconsistent-mro
+class _TqdmClass(type):
+    """tqdm keeps its write lock and its bar registry on the class that first made them, usually
+    ``tqdm.std.tqdm``: ``del tqdm._lock`` (tqdm's own tests do it; ``get_lock()`` makes a new one) must
+    work on this subclass too, as it does on tqdm, so it deletes the attribute where it lives."""
+
+    def __delattr__(cls, name: str) -> None:
+        if name in ("_lock", "_instances") and name not in cls.__dict__:
+            for base in cls.__mro__[1:]:
+                if name in base.__dict__:
+                    delattr(base, name)
+                    return
+        super().__delattr__(name)
+
+
+class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-arg]  # pylint: disable=inconsistent-mro
     """``tqdm.auto.tqdm`` that also mirrors the bar to a ``progress`` Live Activity on a stream.
 
     Extra keyword arguments (all optional):
 
-    stream_key: the stream (``^[A-Za-z0-9_-]+$``, <= 255); default derived from `desc`/`title`.
+    stream_key: the stream (``payloads.STREAM_KEY_RULE``: 1-255 letters, digits, '_' and '-'); default derived from `desc`/`title`.
         Given explicitly, an inner (nested) bar mirrors too.
     title: Live Activity title (default: `desc`, else "Progress").
     client: an ``ActivitySmith`` client (default: ``default_client()``: a key from the environment,
@@ -135,15 +199,22 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
     policy: an `UpdatePolicy` for this bar's activity (default: the dispatcher's).
     mirror: False to show the bar locally only. ``disable=True`` sends nothing either.
     notify: push when the bar ends: "never" (default), "failure" or "always" ("✅ Epochs finished in 3m 12s").
+    type: "progress" (default with a total), "value" (default without) or "stats": the count, the
+        postfix's metrics (``set_postfix(loss=0.231)``) and the ETA as a stats activity.
     stall_after: seconds without progress before one "no progress" push (default 600; 0/None: off).
     """
 
     def __init__(self, *args: Any, stream_key: str | None = None, title: str | None = None, client: Any = None,
                  dispatcher: Dispatcher | None = None, color: str | None = None, channels: Any = None,
                  policy: UpdatePolicy | None = None, mirror: bool = True, notify: NotifyPolicy = "never",
-                 stall_after: float | None = 600.0, **kwargs: Any) -> None:
+                 type: ActivityType | None = None, stall_after: float | None = 600.0,  # noqa: A002
+                 **kwargs: Any) -> None:
         self._activitysmith: _Mirror | None = None
         self._activitysmith_exc: BaseException | None = None
+        self._activitysmith_place = 0  # in a streak of short bars (integrations._tqdm_chain); 0: none
+        if mirror:
+            _check_options(stream_key=stream_key, title=title, color=color, channels=channels, policy=policy,
+                           notify=notify, kind=type)
         super().__init__(*args, **kwargs)
         if self.disable:
             return
@@ -155,8 +226,19 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
         if not mirror or observers_active() or not (outer or stream_key):
             return
         try:
+            if dispatcher is None:
+                dispatcher = dispatcher_for(client)
+            if stream_key is None:
+                self._activitysmith_place, rest = STREAKS.starting(dispatcher)
+                kind = type or ("progress" if self.total else "value")
+                if rest is not None and rest.mirror.activity.type == kind and not rest.mirror.activity.ended:
+                    self._activitysmith = rest.mirror
+                    rest.mirror.resume(self, title)
+                    return
+                if rest is not None:
+                    finish_now(rest)
             self._activitysmith = self._start_mirror(stream_key, title, client, dispatcher, color, channels, policy,
-                                                     notify, stall_after)
+                                                     notify, type, stall_after)
         except BaseException:
             self._activitysmith = None
             super().close()
@@ -164,16 +246,16 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
 
     def _start_mirror(self, stream_key: str | None, title: str | None, client: Any, dispatcher: Dispatcher | None,
                       color: str | None, channels: Any, policy: UpdatePolicy | None,
-                      notify: NotifyPolicy, stall_after: float | None = 600.0) -> _Mirror:
+                      notify: NotifyPolicy, kind: ActivityType | None = None,
+                      stall_after: float | None = 600.0) -> _Mirror:
         desc = (self.desc or "").strip().rstrip(":").strip()
-        if stream_key is not None:
-            payloads.check("end_stream", {}, key=stream_key)  # a bad key is the caller's mistake
         key = _claim_key(stream_key or payloads.stream_key_from(desc or title, default="tqdm", max_length=200),
                          exact=stream_key is not None)
         try:
             if dispatcher is None:
                 dispatcher = dispatcher_for(client)
-            kind: ActivityType = "progress" if self.total else "value"
+            if kind is None:
+                kind = "progress" if self.total else "value"
             activity = Activity(title[:MAX_TITLE] if title else (desc or "Progress")[:MAX_TITLE], key=key, type=kind,
                                 notify=notify, channels=channels or (), color=color, dispatcher=dispatcher,
                                 policy=policy, clock=dispatcher.clock, elapsed_updates=False, stall_after=stall_after)
@@ -211,15 +293,29 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
             super().close()
             return
         m.closing = True
+        error: BaseException | None = None
         try:
-            outcome, detail = close_outcome(self, self._activitysmith_exc or sys.exc_info()[1])
+            error = self._activitysmith_exc or exception_in_flight(self, sys._getframe(1))
+            if isinstance(error, GeneratorExit):
+                error = dropped_iterator_error()
+            outcome, detail = close_outcome(self, error)
         except Exception as exc:  # noqa: BLE001
             self._mirror_failed(exc)
             outcome, detail = "stopped", None
         super().close()
         self._activitysmith = None
+        if error is SCRIPT_EXIT and after_script_exit(lambda error: self._end(m, error)):
+            return  # the script is exiting: its excepthook names the exception, else it was SystemExit
         if outcome == "failed" and detail is None and after_this_cell(lambda error: self._end(m, error)):
             return  # an exception left the loop, type unknown here: IPython tells at the cell's end
+        if self._activitysmith_place and outcome in ("completed", "stopped"):
+            try:
+                if STREAKS.closed(m.activity.dispatcher, self._activitysmith_place, m, m.ending(self, outcome, detail)):
+                    return  # resting: a bar starting within WINDOW seconds continues this activity
+            except Exception as exc:  # noqa: BLE001 - then it ends now, as any bar
+                logger.warning("activitysmith_jupyter: keeping bar %r's activity open failed: %r", self.desc, exc)
+        elif self._activitysmith_place:
+            STREAKS.failed()
         self._end(m, None, outcome, detail)
 
     def _end(self, m: _Mirror, cell_error: BaseException | None, outcome: Outcome = "failed",

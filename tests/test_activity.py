@@ -238,10 +238,12 @@ def test_format_failure_truncates_long_messages() -> None:
     assert text.splitlines()[0].endswith("…") and len(text.splitlines()[0]) <= len("RuntimeError: ") + 200
 
 
-def test_a_cells_end_names_its_duration_not_a_bars_count(dispatcher, cell_clock) -> None:
+def test_a_cells_end_names_the_last_bar_s_count_like_a_plain_bar(dispatcher, cell_clock) -> None:
+    # issue 8 (frontend8 brief item 2): the cell's end keeps the count a plain bar's end shows; tqdm's close
+    # reports every bar to the observer, so the output no longer depends on whether it caught a short bar
     act = make(dispatcher, cell_clock).start(background=False)
-    act.on_bar(bar(25, 100))  # bars come and go within a cell
+    act.on_bar(bar(25, 100))
     cell_clock.advance(90)
     act.finish("stopped")
     state = act.content_state
-    assert (state["subtitle"], state["percentage"], state["color"]) == ("Stopped after 1m 30s", 25.0, "orange")
+    assert (state["subtitle"], state["percentage"], state["color"]) == ("Stopped at 25/100 · 1m 30s", 25.0, "orange")

@@ -4,6 +4,7 @@ Imports tqdm (for its own number style: ``unit_scale`` sizes like ``1.05M``); lo
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -11,10 +12,12 @@ from typing import Any
 from tqdm.std import tqdm as std_tqdm
 
 from ..content import running_state as _running_state
-from ..outcome import Snapshot
+from ..outcome import MetricValue, Snapshot
 from ..wording import NumberFormat, progress_text
 
-__all__ = ["BarSnapshot", "bar_subtitle", "hub_snapshot", "running_state", "snapshot"]
+__all__ = ["BarSnapshot", "bar_subtitle", "hub_snapshot", "postfix_metrics", "running_state", "snapshot"]
+
+_PAIR = re.compile(r"^\s*(?P<name>[^=:\s][^=:]*?)\s*[=:]\s*(?P<value>\S.*?)\s*$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +35,7 @@ class BarSnapshot:
     bar_id: int = 0  # id() of the bar: tells bars apart
     unit_scale: Any = False
     unit_divisor: int = 1000
+    postfix: str = ""  # tqdm's postfix text: set_postfix(loss=0.231) -> "loss=0.231"
 
     @property
     def percentage(self) -> float | None:
@@ -61,7 +65,34 @@ def snapshot(bar: Any, *, closed: bool = False) -> BarSnapshot:
     return BarSnapshot(n=n, total=total, desc=str(getattr(bar, "desc", "") or ""), unit=str(getattr(bar, "unit", "it")),
                        rate=rate, elapsed=elapsed, closed=closed, completed=completed, bar_id=id(bar),
                        unit_scale=getattr(bar, "unit_scale", False),
-                       unit_divisor=getattr(bar, "unit_divisor", 1000) or 1000)
+                       unit_divisor=getattr(bar, "unit_divisor", 1000) or 1000,
+                       postfix=str(getattr(bar, "postfix", "") or ""))
+
+
+def _number(text: str) -> MetricValue:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def postfix_metrics(text: str) -> dict[str, MetricValue]:
+    """A bar's postfix as metrics: ``set_postfix(loss=0.231, acc=0.91)`` is stored by tqdm as the text
+    ``loss=0.231, acc=0.91`` -> ``{"loss": 0.231, "acc": 0.91}``; ``name: value`` reads the same. Text
+    that is no ``name=value`` (``set_postfix_str("warming up")``) is kept under the name ``""``."""
+    metrics: dict[str, MetricValue] = {}
+    loose: list[str] = []
+    for part in text.split(", ") if text.strip() else ():
+        pair = _PAIR.match(part)
+        if pair is None:
+            loose.append(part.strip())
+        else:
+            metrics[pair.group("name")] = _number(pair.group("value"))
+    if loose:
+        metrics[""] = ", ".join(p for p in loose if p)
+    return metrics
 
 
 def _number_format(s: BarSnapshot) -> NumberFormat | None:
@@ -82,7 +113,8 @@ def hub_snapshot(s: BarSnapshot, *, described: bool) -> Snapshot:
     for an activity titled otherwise); else it is left out (the drop-in's title is the desc)."""
     desc = s.desc.strip().rstrip(":").strip()
     return Snapshot(n=s.n, total=s.total, unit=s.unit, rate=s.rate, elapsed=s.elapsed,
-                    description=(desc or None) if described else None, number_format=_number_format(s))
+                    description=(desc or None) if described else None, number_format=_number_format(s),
+                    metrics=postfix_metrics(s.postfix))
 
 
 def bar_subtitle(s: BarSnapshot, now: float) -> str:

@@ -30,6 +30,21 @@ _count_lock = threading.Lock()
 _observers = 0  # active BarObservers
 
 
+_real_decr: Any = std_tqdm.__dict__["_decr_instances"]  # tqdm's classmethod, called by every close()
+
+
+def _decr_and_report(cls: Any, instance: Any) -> None:
+    _real_decr.__func__(cls, instance)
+    for observer in _poller.observers():
+        observer.closed(instance)
+
+
+def _hook_closes(on: bool) -> None:
+    """While observers are active, a closing bar tells them at once: a bar that opened and closed
+    between two looks (a short loop, a loop that failed) is still seen, with its final count."""
+    setattr(std_tqdm, "_decr_instances", classmethod(_decr_and_report) if on else _real_decr)  # private in tqdm
+
+
 def observers_active() -> bool:
     """Whether some BarObserver is looking at bars now (then drop-in bars leave the stream to it)."""
     return _observers > 0
@@ -40,10 +55,11 @@ def observers_active() -> bool:
 _PRELUDE_DESCS = ("Sanity Checking",)
 
 
-def _followed(bar: Any) -> bool:
-    """Not disabled, not Lightning's sanity-check bar, and not opted out with ``bar.activitysmith_follow =
-    False`` (what a framework callback does to the framework's own bars while it feeds the activity)."""
-    if getattr(bar, "disable", True) or getattr(bar, "activitysmith_follow", True) is False:
+def _followed(bar: Any, *, closing: bool = False) -> bool:
+    """Not disabled (a closing bar is, by then), not Lightning's sanity-check bar, and not opted out with
+    ``bar.activitysmith_follow = False`` (what a framework callback does to the framework's own bars while
+    it feeds the activity)."""
+    if (getattr(bar, "disable", True) and not closing) or getattr(bar, "activitysmith_follow", True) is False:
         return False
     return not (getattr(bar, "leave", True) is False and str(getattr(bar, "desc", "")).startswith(_PRELUDE_DESCS))
 
@@ -104,6 +120,8 @@ class BarObserver:
             self._running = True
         with _count_lock:
             _observers += 1
+            if _observers == 1:
+                _hook_closes(True)
         _poller.add(self)
         return self
 
@@ -117,6 +135,8 @@ class BarObserver:
         _poller.discard(self)
         with _count_lock:
             _observers -= 1
+            if _observers == 0:
+                _hook_closes(False)
         self.poll()
         self._tracked = self._last = None
 
@@ -130,6 +150,20 @@ class BarObserver:
         """One look at the live bars (also callable directly, e.g. from tests)."""
         with self._poll_lock:
             self._look()
+
+    def closed(self, bar: Any) -> None:
+        """`bar` just closed (tqdm's close, any thread): if it came and went between two looks with no
+        other bar open, report it now (the tracked bar's close is reported by the next look)."""
+        if id(bar) in self.ignore or not _followed(bar, closing=True):  # (close() has set bar.disable already)
+            return
+        with self._poll_lock:
+            if not self._running:
+                return
+            if self._tracked is None and not [b for b in _live_bars() if id(b) not in self.ignore]:
+                try:
+                    self.callback(snapshot(bar, closed=True))
+                except Exception:  # noqa: BLE001 - a broken callback must not break the user's close()
+                    logger.warning("activitysmith_jupyter: bar observer callback failed", exc_info=True)
 
     def _poll_if_running(self) -> None:
         with self._poll_lock:
@@ -182,6 +216,10 @@ class _Poller:
         with self._lock:
             self._observers = [o for o in self._observers if o is not observer]
 
+    def observers(self) -> list[BarObserver]:
+        with self._lock:
+            return list(self._observers)
+
     def _run(self) -> None:
         while True:
             self._wake.clear()
@@ -229,5 +267,5 @@ class BarSource:
 
     def _on_bar(self, bar: BarSnapshot) -> None:
         activity = self._activity
-        if activity is not None:
-            activity.feed(hub_snapshot(bar, described=True))
+        if activity is not None:  # a cell's activity tells a bar from other sources (feed_bar)
+            getattr(activity, "feed_bar", activity.feed)(hub_snapshot(bar, described=True))
