@@ -121,7 +121,7 @@ def test_stats_metrics_are_merged_and_shown_and_named_in_the_push(dispatcher, si
     [(_, start), *_, (_, end)] = states(sim, "fit")
     assert start["metrics"] == [{"label": "status", "value": "running"}]  # a stats start needs one
     assert end["metrics"] == [{"label": "loss", "value": 0.231}, {"label": "epoch", "value": 1}]
-    assert pushes(sim)[0]["message"] == "loss 0.231 · epoch 1"
+    assert pushes(sim)[0]["title"].endswith(" · loss 0.231 · epoch 1")
 
 
 def test_the_first_end_wins_and_nothing_is_sent_after_it(dispatcher, sim, clock) -> None:

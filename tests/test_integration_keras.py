@@ -243,7 +243,7 @@ def test_in_an_activitysmith_progress_cell_the_fit_drives_the_cells_activity(mod
     assert a["state"] == "ended" and a["content_state"]["percentage"] == 100
     [push] = pushes(sim)
     assert push["title"].startswith("✅ Notebook-training finished")
-    assert push["message"].startswith("loss ") and "val_loss" in push["message"]  # the fit's metrics
+    assert " · loss " in push["title"] and "val_loss" in push.get("message", "")  # the fit's metrics
     subtitles = [r.json["content_state"].get("subtitle", "") for r in sim.requests if r.method == "PUT"]
     assert any(text.startswith("epoch ") for text in subtitles), subtitles  # the fit drove the cell
 

@@ -51,8 +51,8 @@ def test_a_full_fit_counts_steps_over_all_epochs_and_closes_with_the_metrics(dis
     assert cb.activity is not None and cb.activity.outcome == "completed"
     [push] = pushes(sim)
     assert push["title"].startswith("✅ Lightning fit finished in")
-    assert "train_loss 0.231" in (push.get("message") or "")
-    assert "val_loss 0.5" in (push.get("message") or "")
+    assert "train_loss 0.231" in push["title"]
+    assert "val_loss 0.5" in push["title"]
 
 
 def test_the_subtitle_names_the_epoch(dispatcher, sim, clock) -> None:

@@ -103,7 +103,7 @@ def test_each_activity_type_ends_with_its_own_fields(activity_type, content, las
 def test_metrics_ride_on_a_completed_push_and_the_running_color_stays_when_none_is_set() -> None:
     final = final_state("completed", BAR, title="T", duration=5, metrics={"loss": 0.23149, "acc": 0.9123},
                         colors={"completed": None}, content={"title": "T", "color": "purple"})
-    assert final.push_message == "40/100 · loss 0.231 · acc 0.912"
+    assert final.push_title.endswith(" · loss 0.231 · acc 0.912") and final.push_message == "40/100"
     assert final.content_state["color"] == "purple"
     assert isinstance(final, FinalState)
 

@@ -28,7 +28,7 @@ def test_with_block_steps_metrics_and_success_push(server, sim, tmp_path) -> Non
     assert (cs["type"], cs["current_step"], cs["number_of_steps"], cs["color"]) == ("segmented_progress", 3, 3, "green")
     assert cs["subtitle"].startswith("Done in ")
     [push] = pushes(sim)
-    assert push["title"].startswith("✅ Nightly ETL finished in ") and "rows 1,200" in push["message"]
+    assert push["title"].startswith("✅ Nightly ETL finished in ") and "rows 1,200" in push["title"]
 
 
 def test_decorated_function_failure_ends_failed_and_the_exception_still_exits(server, sim, tmp_path) -> None:

@@ -58,7 +58,7 @@ def test_the_postfix_rides_in_the_running_subtitle_the_final_state_and_the_push(
     end = states(sim, "Training")[-1]
     assert end["subtitle"].startswith("Done · 30/30 in ") and end["subtitle"].endswith(" · acc 0.912 · loss 0.03")
     [push] = pushes(sim)
-    assert push["title"].startswith("✅ Training finished in ") and push["message"] == "30/30 · acc 0.912 · loss 0.03"
+    assert push["title"].startswith("✅ Training finished in ") and push["title"].endswith(" · acc 0.912 · loss 0.03") and push["message"] == "30/30"
 
 
 def test_set_postfix_str_shows_its_text(dispatcher, sim, clock, null) -> None:
@@ -79,7 +79,7 @@ def test_metrics_by_hand_on_a_progress_activity(dispatcher, sim, clock) -> None:
     act.end("completed")
     assert dispatcher.flush(5)
     assert states(sim, "fit")[-1]["subtitle"].endswith(" · loss 0.231 · acc 0.91")
-    assert pushes(sim)[0]["message"] == "loss 0.231 · acc 0.91"
+    assert pushes(sim)[0]["title"].endswith(" · loss 0.231 · acc 0.91") and "message" not in pushes(sim)[0]
 
 
 def test_a_stats_bar_shows_its_metrics_count_and_eta(dispatcher, sim, clock, null) -> None:
@@ -136,4 +136,4 @@ def test_the_magic_s_stats_type_shows_the_bar_s_metrics(ip, sim) -> None:  # noq
     assert end["metrics"] == [{"label": "loss", "value": 0.5}, {"label": "acc", "value": 0.75}]
     assert end["subtitle"].startswith("Done · 5/5 in ")
     [push] = pushes(sim)
-    assert push["message"] == "5/5 · loss 0.5 · acc 0.75"
+    assert push["title"].endswith(" · loss 0.5 · acc 0.75") and push["message"] == "5/5"
