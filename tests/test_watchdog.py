@@ -332,3 +332,25 @@ def test_sigterm_is_ended_by_the_process_itself_and_the_watchdog_sends_nothing_m
         [end] = requests_for(sim, "train", "DELETE")
         assert end.json["content_state"]["subtitle"].startswith("Terminated")
         assert [n["request"]["title"][:1] for n in sim.notifications] == ["🛑"]
+
+
+SHORT = """
+from activitysmith_jupyter.tqdm import tqdm
+for i in tqdm(range(5), desc="Train", notify="always"):
+    pass
+"""
+
+
+def test_a_script_that_exits_while_its_watchdog_is_starting_is_ended_once(tmp_path) -> None:
+    """A script that ends before its watchdog process is up: the exit waits for the spawn and then
+    confirms its own end (a late watchdog used to find it unconfirmed and end it a second time). The
+    end's answer is slowed so that the spawn lands while the exit flushes."""
+    with live_server() as (sim, srv):
+        sim.inject(method="DELETE", delay=1.0, times=1)
+        proc = subprocess.run(script(tmp_path, SHORT), env=child_env(srv), capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        time.sleep(1.5)  # a second end from the watchdog would arrive now
+        [end] = requests_for(sim, "Train", "DELETE")
+        assert end.json["content_state"]["subtitle"].startswith("Done · 5/5")  # the script's end, not "died"
+        assert [n["request"]["title"] for n in sim.notifications] == [sim.notifications[0]["request"]["title"]]
+        assert sim.notifications[0]["request"]["title"].startswith("✅ Train finished")

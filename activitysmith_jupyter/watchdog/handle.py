@@ -48,7 +48,7 @@ class Watchdog:
         self.monitoring = False  # the resource monitor was switched on (watchdog/__init__ decides)
         self.monitoring_target = 0
         self._queue: queue.SimpleQueue[bytes] = queue.SimpleQueue()
-        self._endings: dict[str, Any] = {}  # key -> dispatcher whose delivery of the end we wait for
+        self._endings: dict[str, tuple[Any, int]] = {}  # key -> (dispatcher we wait on, number of the "ending" line)
         self._lock = threading.Lock()
         self._progress = threading.Condition(self._lock)  # queued / written counts moved
         self._queued = 0
@@ -59,6 +59,8 @@ class Watchdog:
         self._targets: dict[tuple[str | None, str], int] = {}
         self._executable = executable
         self._started = threading.Event()
+        self._spawn_lock = threading.Lock()  # the spawn and a clean exit never overlap
+        self._exiting = False
         self._last_write = time.monotonic()
         self._silences: list[tuple[float, float]] = []  # (from, to): the writer could not run (GIL held ...)
         self._thread = threading.Thread(target=self._run, name="activitysmith-watchdog", daemon=True)
@@ -74,11 +76,16 @@ class Watchdog:
         return self._started.wait(timeout) and self.process is not None
 
     # -- what the parent says (any thread; never blocks) ---------------------------------------------
-    def send(self, op: str, **fields: Any) -> None:
+    def send(self, op: str, **fields: Any) -> int:
+        """Queue a message; returns its number (the writer writes them in that order)."""
         line = protocol.encode(op, **fields)
         with self._lock:
-            self._queued += 1
+            return self._put(line)
+
+    def _put(self, line: bytes) -> int:  # under self._lock: numbering and queue order agree
+        self._queued += 1
         self._queue.put(line)
+        return self._queued
 
     def target(self, api_key: str | None, base_url: str) -> int:
         """The id the watchdog knows this API (key, base URL) by; the first use sends it down the pipe."""
@@ -113,9 +120,9 @@ class Watchdog:
 
     def ending(self, key: str, dispatcher: Any, state: dict[str, Any], push: dict[str, Any] | None) -> None:
         """The activity `key` queued its end on `dispatcher`: the watchdog holds it until it landed."""
-        with self._lock:
-            self._endings[key] = dispatcher
-        self.send("ending", key=key, state=state, push=push)
+        line = protocol.encode("ending", key=key, state=state, push=push)
+        with self._lock:  # "closed" may follow only once this line is written (see _confirm_endings)
+            self._endings[key] = (dispatcher, self._put(line))
 
     # -- the thread ---------------------------------------------------------------------------------
     def _spawn(self) -> subprocess.Popen[bytes]:
@@ -125,12 +132,16 @@ class Watchdog:
             close_fds=True, start_new_session=True, env=_child_env())
 
     def _run(self) -> None:
-        try:
-            self.process = self._spawn()
-        except OSError as exc:
-            self._fail(exc, "could not start the watchdog process")
-            self._started.set()
-            return
+        with self._spawn_lock:  # an exit that came first means no watchdog (its ends are the parent's own)
+            if self._exiting:
+                self._started.set()
+                return
+            try:
+                self.process = self._spawn()
+            except OSError as exc:
+                self._fail(exc, "could not start the watchdog process")
+                self._started.set()
+                return
         self._started.set()
         if not self._write(self._hello):
             return
@@ -169,7 +180,7 @@ class Watchdog:
     def _confirm_endings(self) -> bool:
         """Tell the watchdog which queued ends their dispatcher has delivered (nothing pending)."""
         with self._lock:
-            done = [k for k, d in self._endings.items() if not _pending(d)]
+            done = [k for k, (d, number) in self._endings.items() if number <= self._written and not _pending(d)]
             for key in done:
                 del self._endings[key]
         return all(self._write(protocol.encode("closed", key=key)) for key in done)
@@ -187,11 +198,15 @@ class Watchdog:
     def _at_exit(self) -> None:
         """A clean exit: let queued ends land (bounded), confirm them, then close the pipe (EOF); what
         is still open then, the watchdog ends as "died"."""
-        if os.getpid() != self.pid or self.process is None:
+        if os.getpid() != self.pid:
+            return
+        with self._spawn_lock:  # waits for a spawn under way (a short script exits before it is done)
+            self._exiting = True
+        if self.process is None:
             return
         deadline = time.monotonic() + EXIT_FLUSH_SECONDS
         with self._lock:
-            dispatchers = list({id(d): d for d in self._endings.values()}.values())
+            dispatchers = list({id(d): d for d, _ in self._endings.values()}.values())
         for d in dispatchers:
             try:
                 d.flush(max(0.0, deadline - time.monotonic()))
