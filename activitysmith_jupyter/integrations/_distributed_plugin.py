@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Collection, Hashable
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from distributed.diagnostics.plugin import SchedulerPlugin
 
 if TYPE_CHECKING:
+    from dask.typing import Key
     from distributed.scheduler import Scheduler, TaskState
 
 __all__ = ["TaskCounter"]
@@ -31,7 +32,7 @@ SETUP_TIMEOUT = 30.0  # seconds to wait for the graph (sent on another comm) and
 _RUNNING_AGAIN = frozenset(("waiting", "queued", "processing", "no-worker"))
 
 
-def _key_text(key: Hashable) -> str:
+def _key_text(key: Key) -> str:
     return key if isinstance(key, str) else str(key)
 
 
@@ -40,7 +41,7 @@ class TaskCounter(SchedulerPlugin):
 
     idempotent = True  # registering the same watch twice keeps the first
 
-    def __init__(self, name: str, keys: Collection[Hashable], topic: str, client_id: str,
+    def __init__(self, name: str, keys: Collection[Key], topic: str, client_id: str,
                  *, interval: float = 0.5) -> None:
         self.name = name
         self.roots = list(keys)
@@ -50,9 +51,9 @@ class TaskCounter(SchedulerPlugin):
         self._scheduler: Scheduler | None = None
         self._ready = False  # setup has counted the graph: transitions are tallied from here on
         self._finished = False
-        self._tracked: set[Hashable] = set()
-        self._remaining: set[Hashable] = set()
-        self._roots_left: set[Hashable] = set()
+        self._tracked: set[Key] = set()
+        self._remaining: set[Key] = set()
+        self._roots_left: set[Key] = set()
         self._last_sent = float("-inf")
         self._flush: asyncio.TimerHandle | None = None
         self._setup_task: asyncio.Future[None] | None = None
@@ -107,7 +108,7 @@ class TaskCounter(SchedulerPlugin):
         topic = topics.get(self.topic) if self.topic in topics else None
         return topic is not None and self.client_id in topic.subscribers
 
-    def transition(self, key: Hashable, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
+    def transition(self, key: Key, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
         if not self._ready or self._finished or key not in self._tracked:
             return
         if finish == "memory":

@@ -26,13 +26,11 @@ import uuid
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, Literal
 
-from distributed import Future, futures_of
+import distributed
 
 from ..outcome import Outcome, Snapshot
 
 if TYPE_CHECKING:
-    from distributed import Client
-
     from ..hub import Activity
 
 __all__ = ["Following", "describe_exception", "follow"]
@@ -41,6 +39,7 @@ log = logging.getLogger("activitysmith_jupyter")
 
 Via = Literal["scheduler", "futures"]
 _OUTCOMES: dict[str, Outcome] = {"completed": "completed", "failed": "failed", "stopped": "stopped"}
+_futures_of: Callable[[Any], list[Any]] = distributed.futures_of  # untyped in distributed
 _REPR = re.compile(r"^([A-Za-z_][\w.]*)\((.*)\)$", re.DOTALL)
 
 
@@ -68,7 +67,7 @@ class Following:
     """The handle :func:`follow` returns: the `activity`, and once the work is over its `outcome` and
     `error` (the push's text). ``wait()`` blocks until then; ``stop()`` stops following early."""
 
-    def __init__(self, futures: list[Future], activity: Activity, *, owns: bool, via: Via,
+    def __init__(self, futures: list[Any], activity: Activity, *, owns: bool, via: Via,
                  interval: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.futures = futures
         self.activity = activity
@@ -82,7 +81,7 @@ class Following:
         self._started = clock()
         self._done_event = threading.Event()
         self._lock = threading.Lock()
-        self._client: Client = futures[0].client
+        self._client: Any = futures[0].client
         self._name = f"activitysmith-{uuid.uuid4().hex}"
         self._futures_done = 0
         self._last_fed = float("-inf")
@@ -135,7 +134,7 @@ class Following:
         except Exception as exc:  # a malformed message must not break the client's event handling
             self.activity._remember(exc, "following Dask progress failed")
 
-    def _on_future_done(self, future: Future) -> None:
+    def _on_future_done(self, future: Any) -> None:
         # in distributed's callback thread
         with self._lock:
             self._futures_done += 1
@@ -199,7 +198,7 @@ def follow(*futures: Any, title: str | None = None, activity: Activity | None = 
     updates at most; other keyword arguments go to ``Activity`` (``notify=``, ``channels=``, ``key=``,
     ``client=`` the ActivitySmith client ...).
     """
-    found: list[Future] = list(futures_of(list(futures)))
+    found: list[Any] = list(_futures_of(list(futures)))
     if not found:
         raise ValueError("follow(*futures): no Dask futures found in the arguments (pass what "
                          "client.compute / persist / map / submit returned)")
