@@ -1,6 +1,7 @@
 """Dask clusters: follow() on a real LocalCluster with two worker processes (loopback, no dashboard)."""
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -208,3 +209,62 @@ def test_bad_arguments_raise_before_anything_is_sent(dask_client, dispatcher, si
 ], ids=["message", "quotes", "no-args", "several-args", "not-a-repr"])
 def test_describe_exception_turns_a_repr_into_type_and_message(text, words) -> None:
     assert describe_exception(text) == words
+
+
+# ------------------------------------------------------------------------------------ in a real kernel
+
+KERNEL_SETUP = """
+import distributed
+from activitysmith_jupyter.integrations.distributed import follow
+cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None)
+client = distributed.Client(cluster)
+def inc(x):
+    return x + 1
+def div(x):
+    return 1 / x
+def hold(xs):
+    distributed.Event("go").wait(60)
+    return sum(xs)
+"""
+
+
+def test_in_a_kernel_the_cell_returns_and_the_activity_ends_after_it(monkeypatch, server, sim) -> None:
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    import os
+    from pathlib import Path
+
+    monkeypatch.setenv("ACTIVITYSMITH_API_KEY", "ask_kernel_dask_test_123456")
+    monkeypatch.setenv("ACTIVITYSMITH_BASE_URL", server.url)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).resolve().parents[1]),
+                                                       os.environ.get("PYTHONPATH", "")]))
+    cells = [KERNEL_SETUP,
+             "following = follow(client.submit(hold, client.map(inc, range(10))), title='Kernel Dask')",
+             "distributed.Event('go').set()",  # returns at once too: nothing in the kernel waits
+             "failing = follow(client.submit(div, 0), title='Kernel fail')",
+             "print(following.wait(30), failing.wait(30))\nclient.close(); cluster.close()"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    kernel = nbclient.NotebookClient(nb, kernel_name="python3", timeout=120)
+
+    def ended_keys() -> set[str]:
+        return {r.key for r in sim.requests if r.method == "DELETE" and r.status == 200}
+
+    with kernel.setup_kernel():
+        kernel.execute_cell(nb.cells[0], 0)
+        kernel.execute_cell(nb.cells[1], 1)
+        until(lambda: [r for r in stream_puts(sim, "Kernel-Dask") if r.status == 200])
+        assert "Kernel-Dask" not in ended_keys()  # the cell returned, the work is held open
+        kernel.execute_cell(nb.cells[2], 2)
+        kernel.execute_cell(nb.cells[3], 3)
+        until(lambda: {"Kernel-Dask", "Kernel-fail"} <= ended_keys() and len(sim.notifications) == 2)
+        kernel.execute_cell(nb.cells[4], 4)
+    assert nb.cells[4].outputs[0]["text"] == "True True\n"
+    by_title = {p["title"].split(" ")[1] + " " + p["title"].split(" ")[2]: p for p in pushes(sim)}
+    assert by_title["Kernel Dask"]["title"].startswith("✅ Kernel Dask finished in")
+    assert by_title["Kernel Dask"]["message"] == "11/11"
+    assert by_title["Kernel fail"]["title"].startswith("❌ Kernel fail failed after")
+    assert re.fullmatch(r"task 'div-[0-9a-f]+' raised ZeroDivisionError: division by zero",
+                        by_title["Kernel fail"]["message"])
