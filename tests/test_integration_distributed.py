@@ -268,3 +268,45 @@ def test_in_a_kernel_the_cell_returns_and_the_activity_ends_after_it(monkeypatch
     assert by_title["Kernel fail"]["title"].startswith("❌ Kernel fail failed after")
     assert re.fullmatch(r"task 'div-[0-9a-f]+' raised ZeroDivisionError: division by zero",
                         by_title["Kernel fail"]["message"])
+
+
+# ------------------------------------------------------------- a scheduler that cannot load the plugin
+
+
+def test_a_scheduler_without_this_package_falls_back_to_counting_futures(tmp_path, dispatcher, sim, caplog) -> None:
+    import os
+    import subprocess
+
+    fake = tmp_path / "fake" / "activitysmith_jupyter"  # shadows the package in the scheduler only
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('not installed on this scheduler')\n")
+    file = tmp_path / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": str(fake.parent)}
+    cmd = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+           "--no-dashboard", "--scheduler-file", str(file)]
+    scheduler = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        until(file.exists)
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(file),
+                                   "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+                                  cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            with distributed.Client(scheduler_file=str(file), timeout=60) as c:
+                c.wait_for_workers(1, timeout=60)
+                with caplog.at_level("WARNING", logger="activitysmith_jupyter"):
+                    import operator  # a stdlib task: the scheduler unpickles graphs, and cannot import this module
+
+                    following = follow(c.map(operator.neg, range(4), pure=False), title="Remote",
+                                       dispatcher=dispatcher)
+                assert following.via == "futures"
+                assert "following the 4 futures instead" in caplog.text
+                assert following.wait(30)
+                assert (following.outcome, following.last.n, following.last.total) == ("completed", 4, 4), following.error
+        finally:
+            worker.terminate()
+            worker.wait(30)
+    finally:
+        scheduler.terminate()
+        scheduler.wait(30)
+    assert dispatcher.flush(5)
+    assert ended(sim, "Remote")["content_state"]["subtitle"].startswith("Done · 4/4")
