@@ -224,7 +224,10 @@ def follow(*futures: Any, title: str | None = None, activity: Activity | None = 
         if via != "scheduler":
             raise
         log.warning("Dask scheduler plugin unavailable (%s); following the %d futures instead", exc, len(found))
-        following._client.unsubscribe_topic(following._name)
+        try:
+            following._client.unsubscribe_topic(following._name)
+        except Exception as unsubscribing:  # noqa: BLE001 - nothing to undo then
+            log.debug("unsubscribing failed: %s", unsubscribing)
         following.via = "futures"
         following._begin()
     return following
