@@ -45,6 +45,7 @@ class ActivitySettings:
     mirror_bars: bool = True
     bar_interval: float = 0.5
     elapsed_updates: bool = True
+    stall_after: float | None = 600.0  # seconds without progress before the stall push (None: off)
 
 
 class CellActivity(Activity):
@@ -67,7 +68,7 @@ class CellActivity(Activity):
         super().__init__(s.title, key=s.stream_key, type=s.type, steps=s.steps, subtitle=s.subtitle,
                          notify=s.notify, channels=s.channels, color=s.color, client=client,
                          dispatcher=dispatcher, clock=clock, colors=colors, describe_file=describe_file,
-                         elapsed_updates=s.elapsed_updates, name_count=False)
+                         elapsed_updates=s.elapsed_updates, name_count=False, stall_after=s.stall_after)
         self.settings = settings
         self._bars: BarSource | None = None
 

@@ -19,12 +19,13 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from . import content as _content
-from . import lifecycle as _lifecycle
+from . import content as _content, lifecycle as _lifecycle, watchdog as _watchdog
 from .clock import SYSTEM_CLOCK, Clock
 from .failure import format_failure
 from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, metric_list, outcome_for
 from .ranks import rank_role
+from .stall import DEFAULT_STALL_AFTER, StallWatch, check_stall_after, stall_notice
+from .ticker import Ticker
 from .wording import elapsed_bucket, elapsed_text, format_duration, truncate
 
 if TYPE_CHECKING:  # type-only: the dispatcher and its policy load with the first activity
@@ -54,7 +55,6 @@ NotifyPolicy = Literal["always", "failure", "never"]
 ActivityType = Literal["progress", "segmented_progress", "stats", "value"]
 TYPES: tuple[str, ...] = ("progress", "segmented_progress", "stats", "value")
 NOTIFY: tuple[str, ...] = ("always", "failure", "never")
-TICK_SECONDS = 15.0
 
 
 class ProgressSource(Protocol):
@@ -132,6 +132,8 @@ class Activity:
         name_count: bool = True,
         all_ranks: bool | None = None,
         rank: int | None = None,
+        stall_after: float | None = DEFAULT_STALL_AFTER,
+        monitor: bool = False,
     ) -> None:
         from . import payloads
 
@@ -164,8 +166,10 @@ class Activity:
         self.policy = policy
         self.clock = clock
         self.describe_file = describe_file
-        self.elapsed_updates = elapsed_updates
+        self.elapsed_updates, self.monitor = elapsed_updates, bool(monitor)  # monitor: see watchdog/
         self.name_count = name_count  # the end names the last snapshot's count ("Done · 8/8 in 3s")
+        self.stall_after = check_stall_after(stall_after)
+        self._stall = StallWatch(self.stall_after, clock.monotonic())
         self.started_at: float | None = None
         self.ended_at: float | None = None
         self.outcome: Outcome | None = None
@@ -225,6 +229,7 @@ class Activity:
                                          subtitle=self.subtitle, color=self.color, metrics=self._metrics)
             if first is not None:
                 self._last, self._fed_key = first, _content.snapshot_key(first, self.title)
+                self._stall.moved((first.n, first.step, first.description), self.started_at)
                 state = self._state_for(first, state)
             self._content = state
             self._elapsed_minutes = 0
@@ -233,10 +238,10 @@ class Activity:
             except BaseException:
                 self.started_at = None
                 raise
-        if background and self.elapsed_updates:
+        if (background and self.elapsed_updates) or self._stall.enabled:  # (a bar's start is not background)
             _ticker.add(self)
-        _lifecycle.opened(self)  # lifecycle (issue 8): SIGTERM ends an open activity as "terminated"
-        return self
+        _watchdog.watch(self)  # its watchdog ends it if the process dies (issue 13)
+        return _lifecycle.opened(self)  # registered until it ends: SIGTERM ends it as "terminated" (issue 8)
 
     def attach(self, source: ProgressSource) -> None:
         """Let `source` feed this activity until it ends (then its ``detach()`` is called)."""
@@ -270,7 +275,6 @@ class Activity:
                 self._remember(exc, "detaching a progress source failed")
         with self._lock:
             self.outcome = outcome
-        _lifecycle.closed(self)  # lifecycle (issue 8)
         _ticker.discard(self)
         pop_current(self)
         with self._lock:
@@ -287,8 +291,9 @@ class Activity:
                 self.dispatcher.end_stream(self.key, {"content_state": final.content_state})
         except Exception as exc:
             self._remember(exc, "queueing the final state failed")
+        push: dict[str, Any] | None = None
         if self._should_notify(outcome) and self.rank.pushes(outcome):
-            push: dict[str, Any] = {"title": final.push_title}
+            push = {"title": final.push_title}
             if final.push_message:
                 push["message"] = final.push_message
             if self.channels:
@@ -297,6 +302,7 @@ class Activity:
                 self.dispatcher.push(push)
             except Exception as exc:
                 self._remember(exc, "queueing the push failed")
+        _watchdog.ending(self, final.content_state, push)
 
     def _should_notify(self, outcome: Outcome) -> bool:
         return self.notify == "always" or (self.notify == "failure" and outcome in FAILURES)
@@ -325,6 +331,8 @@ class Activity:
                 if self.outcome is not None:
                     return
                 self._last = snapshot
+                if self._stall.moved((snapshot.n, snapshot.step, snapshot.description), self.clock.monotonic()):
+                    self._fed_key = None  # the stall subtitle is showing: the next state replaces it
                 if key == self._fed_key:
                     return
                 self._fed_key = key
@@ -348,6 +356,8 @@ class Activity:
         with self._lock:
             self._manual = True
             new = dict(self._content)
+            if self._stall.moved(("update", self.clock.monotonic()), self.clock.monotonic()):
+                new["subtitle"] = self._stall.saved_subtitle or elapsed_text(0)  # the notice goes; a new one wins
             new.update(dict(request or {}), **fields)
             new["title"] = new.get("title") or self.title
             old, self._content = self._content, new
@@ -399,6 +409,11 @@ class Activity:
         """Refresh the elapsed-time subtitle when its coarse bucket changed (no source, no handle)."""
         if self.ended or self.started_at is None:
             return
+        due = self._stall.due(self.clock.monotonic(), silence=_watchdog.silence_since(self._stall.last_moved))
+        if due is not None:  # no progress for `stall_after`: the subtitle says so, and one push
+            stall_notice(self, *due)
+        if not self.elapsed_updates:
+            return
         minutes = elapsed_bucket(self.elapsed)
         with self._lock:
             if self._manual or self._fed_key is not None or minutes == self._elapsed_minutes:
@@ -425,40 +440,11 @@ class Activity:
             if self.channels:
                 request["channels"] = list(self.channels)
             self.dispatcher.update_stream(self.key, request, policy=self.policy)
+            _watchdog.report(self, request["content_state"])
 
     def _remember(self, exc: BaseException, what: str) -> None:
         self.last_error = exc
         log.warning("%s (%s): %s", what, self.key, exc)
 
 
-class _Ticker:
-    """One daemon thread for the whole process ticks every running activity (a thread per activity
-    would cost each cell a thread start)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._activities: list[Activity] = []
-        self._thread: threading.Thread | None = None
-
-    def add(self, activity: Activity) -> None:
-        with self._lock:
-            self._activities.append(activity)
-            if self._thread is None or not self._thread.is_alive():  # first use, or after a fork
-                self._thread = threading.Thread(target=self._run, name="activitysmith-elapsed", daemon=True)
-                self._thread.start()
-
-    def discard(self, activity: Activity) -> None:
-        with self._lock:
-            self._activities = [a for a in self._activities if a is not activity]
-
-    def _run(self) -> None:
-        idle = threading.Event()  # never set: a plain interval
-        while True:
-            idle.wait(TICK_SECONDS)
-            with self._lock:
-                running = list(self._activities)
-            for activity in running:
-                activity.tick()
-
-
-_ticker = _Ticker()
+_ticker = Ticker()  # every 15 s

@@ -2,7 +2,7 @@
 
 SLURM time limits, Kubernetes and ``kill`` send SIGTERM. Python's default is to die at once, so an
 activity open at that moment would stay "running" on the phone. Every `Activity` registers here when
-it starts (``opened``) and leaves when it ends (``closed``). The first start, on the main thread,
+it starts (``opened``) and counts as gone once it has an ``outcome``. The first start, on the main thread,
 installs a SIGTERM handler unless the signal is ignored:
 
 * it ends every open activity as "terminated" and flushes their dispatchers within `FLUSH_SECONDS`
@@ -26,7 +26,7 @@ import time
 import weakref
 from collections.abc import Callable
 from types import FrameType
-from typing import Any, Protocol, Union
+from typing import Any, Protocol, TypeVar, Union
 
 __all__ = [
     "FLUSH_SECONDS",
@@ -45,6 +45,9 @@ log = logging.getLogger("activitysmith_jupyter")
 FLUSH_SECONDS = 5.0
 
 _Handler = Union[Callable[[int, Union[FrameType, None]], Any], int, signal.Handlers, None]
+
+
+E = TypeVar("E", bound="Endable")
 
 
 class Endable(Protocol):
@@ -73,13 +76,18 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_in_child)
 
 
-def opened(activity: Endable) -> None:
-    """An activity started: remember it, and install the SIGTERM handler if this is the first."""
+def opened(activity: E) -> E:
+    """An activity started: remember it until it ends (its ``outcome`` is set), install the SIGTERM
+    handler if this is the first, and return it."""
     global _order
     with _lock:
+        for k, v in list(_open.items()):  # forget the ones that ended since
+            if getattr(v, "outcome", None) is not None:
+                del _open[k]
         _order += 1
         _open[_order] = activity
     install_sigterm_handler()
+    return activity
 
 
 def final_snapshot(activity: Endable, provider: Callable[[], Any]) -> None:
@@ -90,7 +98,7 @@ def final_snapshot(activity: Endable, provider: Callable[[], Any]) -> None:
 
 
 def closed(activity: Endable) -> None:
-    """An activity ended: forget it."""
+    """Forget `activity` now (an ended one is forgotten anyway: its ``outcome`` is set)."""
     with _lock:
         for k, v in list(_open.items()):
             if v is activity:
@@ -100,7 +108,7 @@ def closed(activity: Endable) -> None:
 def open_activities() -> list[Any]:
     """The activities started and not yet ended, oldest first."""
     with _lock:
-        return [v for _, v in sorted(_open.items())]
+        return [v for _, v in sorted(_open.items()) if getattr(v, "outcome", None) is None]
 
 
 def end_open_activities(outcome: str = "terminated", *, error: str | None = None,
@@ -144,6 +152,9 @@ def _end_and_flush(outcome: str, error: str | None, deadline: float) -> bool:
         except Exception:  # noqa: BLE001 - exit must go on
             log.debug("flush at SIGTERM failed", exc_info=True)
             ok = False
+    from .watchdog import confirm_delivered  # what landed, its watchdog must not end again (issue 13)
+
+    confirm_delivered()
     return ok
 
 

@@ -22,11 +22,13 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.utils import process as _process
 from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
+from .auto import AutoModeConfig, auto_command, install_auto, uninstall_auto
 from .cell import ActivitySettings, CellActivity
 from .cell_text import MAGIC, derive_title, first_comment, masked_key, notebook_name, notify_text, one_line
 from .cell_text import transform_progress_cell
 from .outcome import outcome_for
 from .payloads import COLORS, stream_key_from, validate
+from .watch_magic import STALL_AFTER_HELP, monitor_command, stall_after_option
 
 __all__ = [
     "ActivitySmithMagics",
@@ -82,7 +84,7 @@ def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
 
 
 @magics_class
-class ActivitySmithMagics(Magics):
+class ActivitySmithMagics(Magics, AutoModeConfig):
     """ActivitySmith cell magics. Settings (``%config ActivitySmithMagics``) apply to every
     ``%%activitysmith_progress`` cell; precedence: magic option > %config > environment > default."""
 
@@ -121,12 +123,9 @@ class ActivitySmithMagics(Magics):
         0.5, min=0.01, config=True, help="Seconds between looks at the live tqdm bars (the update policy "
         "below decides what is actually sent)."
     )
-    elapsed_updates = Bool(
-        True,
-        config=True,
-        help="With no bar and no handle calls, refresh the subtitle with the elapsed time "
-        "(2 min steps up to 10 min, 5 min steps up to 1 h, then 15 min).",
-    )
+    elapsed_updates = Bool(True, config=True, help="With no bar and no handle calls, refresh the subtitle with the "
+                           "elapsed time (2 min steps up to 10 min, 5 min steps up to 1 h, then 15 min).")
+    stall_after = Float(600.0, min=0.0, allow_none=True, config=True, help=STALL_AFTER_HELP)
     update_policy = Instance(
         "activitysmith_jupyter.policy.UpdatePolicy",
         allow_none=True,
@@ -216,6 +215,7 @@ class ActivitySmithMagics(Magics):
     @argument("--color", help="Accent color while running: " + ", ".join(COLORS) + ".")
     @argument("--no-bars", action="store_true", help="Do not mirror tqdm bars.")
     @argument("--client", help="Name of a variable holding the ActivitySmith client to use.")
+    @argument("--stall-after", type=float, help="Seconds without progress before one push (default 600; 0: off).")
     @line_cell_magic
     def activitysmith_progress(self, line: str = "", cell: str | None = None) -> None:
         """Show this cell on the iPhone as a Live Activity while it runs, then its outcome.
@@ -284,6 +284,7 @@ class ActivitySmithMagics(Magics):
             mirror_bars=self.mirror_bars and not args.no_bars,
             bar_interval=self.bar_interval,
             elapsed_updates=self.elapsed_updates,
+            stall_after=stall_after_option(args.stall_after, self.stall_after),
         )
         return settings, self._client(args.client)
 
@@ -348,13 +349,14 @@ class ActivitySmithMagics(Magics):
     # -- %activitysmith ---------------------------------------------------------------------------
     @line_magic
     def activitysmith(self, line: str = "") -> None:
-        """ActivitySmith from the notebook.
+        """ActivitySmith from the notebook (``%activitysmith`` alone: this help).
 
         Usage:
 
             %activitysmith status          simulator or live, base URL, masked key, send counts, last error
             %activitysmith notify "text"   a quick push notification ("text" is its title)
-            %activitysmith                 this help
+            %activitysmith monitor on|off  this kernel's CPU, memory (and GPU) as a Live Activity
+            %activitysmith auto on [--after S] | off   auto mode: cells past S s (default 30) are activities
         """
         command, rest = (line.split(None, 1) + ["", ""])[:2]
         rest = rest.strip()
@@ -377,7 +379,9 @@ class ActivitySmithMagics(Magics):
             self._dispatcher(self._client(None)).push(request)
             print(f"queued push: {text}")
             return
-        raise UsageError(f"unknown %activitysmith command {command!r}; use status, notify or no argument")
+        if command in ("auto", "monitor"):  # each lives in its own module
+            return print(auto_command(self, rest) if command == "auto" else monitor_command(rest, self._dispatcher(self._client(None))))
+        raise UsageError(f"unknown %activitysmith command {command!r}; use status, notify, auto, monitor or no argument")
 
     def _status(self) -> str:
         dispatcher = self._dispatcher(self._client(None))
@@ -418,6 +422,7 @@ def load_ipython_extension(shell: Any) -> None:
     shell.input_transformers_cleanup.append(transform_progress_cell)
     shell.events.register("pre_execute", magics._pre_execute)
     shell.events.register("post_execute", magics._post_execute)
+    install_auto(shell, magics)
 
 
 def unload_ipython_extension(shell: Any) -> None:
@@ -425,6 +430,7 @@ def unload_ipython_extension(shell: Any) -> None:
     magics = _loaded(shell)
     if magics is None:
         return
+    uninstall_auto(shell, magics)
     for _, _, activity in magics._open:
         activity.finish("interrupted")
     magics._open = []

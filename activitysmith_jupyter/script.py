@@ -79,6 +79,11 @@ class activity(contextlib.ContextDecorator):  # noqa: N801 - the name issue 12 f
                                              channels=channels, color=color, client=client, **options)
         self.title = title
         self._sources = None if sources is None else tuple(sources)
+        if not isinstance(channels, (str, list, tuple)):  # 123, {...}: the payload rules word the problem
+            from . import payloads
+
+            payloads.prepare("stream", {"content_state": {"title": "t", "type": "progress", "percentage": 0},
+                                        "channels": channels}, key="check")
         _check(Activity(title, **{**self._options, "client": None}, dispatcher=_NOT_SENDING))  # type: ignore[arg-type]
         self._local = threading.local()
 

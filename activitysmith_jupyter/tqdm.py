@@ -135,12 +135,13 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
     policy: an `UpdatePolicy` for this bar's activity (default: the dispatcher's).
     mirror: False to show the bar locally only. ``disable=True`` sends nothing either.
     notify: push when the bar ends: "never" (default), "failure" or "always" ("✅ Epochs finished in 3m 12s").
+    stall_after: seconds without progress before one "no progress" push (default 600; 0/None: off).
     """
 
     def __init__(self, *args: Any, stream_key: str | None = None, title: str | None = None, client: Any = None,
                  dispatcher: Dispatcher | None = None, color: str | None = None, channels: Any = None,
                  policy: UpdatePolicy | None = None, mirror: bool = True, notify: NotifyPolicy = "never",
-                 **kwargs: Any) -> None:
+                 stall_after: float | None = 600.0, **kwargs: Any) -> None:
         self._activitysmith: _Mirror | None = None
         self._activitysmith_exc: BaseException | None = None
         super().__init__(*args, **kwargs)
@@ -155,7 +156,7 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
             return
         try:
             self._activitysmith = self._start_mirror(stream_key, title, client, dispatcher, color, channels, policy,
-                                                     notify)
+                                                     notify, stall_after)
         except BaseException:
             self._activitysmith = None
             super().close()
@@ -163,7 +164,7 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
 
     def _start_mirror(self, stream_key: str | None, title: str | None, client: Any, dispatcher: Dispatcher | None,
                       color: str | None, channels: Any, policy: UpdatePolicy | None,
-                      notify: NotifyPolicy) -> _Mirror:
+                      notify: NotifyPolicy, stall_after: float | None = 600.0) -> _Mirror:
         desc = (self.desc or "").strip().rstrip(":").strip()
         if stream_key is not None:
             payloads.check("end_stream", {}, key=stream_key)  # a bad key is the caller's mistake
@@ -175,7 +176,7 @@ class tqdm_activitysmith(tqdm_auto):  # type: ignore[type-arg]  # pylint: disabl
             kind: ActivityType = "progress" if self.total else "value"
             activity = Activity(title[:MAX_TITLE] if title else (desc or "Progress")[:MAX_TITLE], key=key, type=kind,
                                 notify=notify, channels=channels or (), color=color, dispatcher=dispatcher,
-                                policy=policy, clock=dispatcher.clock, elapsed_updates=False)
+                                policy=policy, clock=dispatcher.clock, elapsed_updates=False, stall_after=stall_after)
             m = _Mirror(activity, title[:MAX_TITLE] if title else None)
             m.tick(self)  # the start; validates color/channels now: PayloadError reaches the caller
         except BaseException:

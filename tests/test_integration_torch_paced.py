@@ -33,7 +33,7 @@ def test_a_2000_step_trainer_run_sends_no_more_than_the_policy_allows(dispatcher
     elapsed = clock.monotonic() - began
     assert dispatcher.flush(10)
     puts = assert_paced(sim, "hf-long", UpdatePolicy())
-    assert 2 <= puts <= allowed_updates(elapsed)  # newest wins: a fast loop coalesces more
+    assert 1 <= puts <= allowed_updates(elapsed)  # newest wins: a loop faster than the sender coalesces all
     assert cb.activity is not None and cb.activity.outcome == "completed"
 
 
@@ -48,5 +48,5 @@ def test_a_2000_batch_lightning_fit_sends_no_more_than_the_policy_allows(dispatc
     elapsed = clock.monotonic() - began
     assert dispatcher.flush(10)
     puts = assert_paced(sim, "pl-long", UpdatePolicy())
-    assert 2 <= puts <= allowed_updates(elapsed)  # newest wins: a fast loop coalesces more
+    assert 1 <= puts <= allowed_updates(elapsed)  # newest wins: a loop faster than the sender coalesces all
     assert cb.activity is not None and cb.activity.outcome == "completed"

@@ -134,7 +134,9 @@ def test_tqdm_bars_inside_drive_the_block(server, sim, tmp_path) -> None:
     (dict(steps=0), "steps"),
     (dict(key="no spaces"), "key"),
     (dict(color="pink"), "color"),
-], ids=["notify", "type", "steps", "key", "color"])
+    (dict(channels=[1, 2]), "channels"),
+    (dict(channels=123), "channels"),
+], ids=["notify", "type", "steps", "key", "color", "channels-numbers", "channels-number"])
 def test_bad_options_raise_when_activity_is_called_before_anything_is_sent(client, sim, options, field) -> None:
     from activitysmith_jupyter.errors import PayloadError
 

@@ -1,0 +1,73 @@
+"""What the watched process tells its watchdog, and the wording of what the watchdog sends. Pure.
+
+One JSON object per line on the watchdog's stdin, written by the parent (``handle.py``), read by the
+child (``main.py``). The pipe is one-way; its end of file means the parent is gone.
+
+    hello    {pid, kind}                         first line: who is watched
+    target   {id, api_key, base_url}             how to reach one API (one line per client in use)
+    open     {key, title, type, channels, notify, started, state, stall_after, target}
+    state    {key, state}                        the newest content state the parent handed on
+    ending   {key, state, push}                  the parent queued its own end (and push, or null)
+    closed   {key}                               ... and its dispatcher delivered it
+    beat     {}                                  the parent's interpreter runs (every BEAT_SECONDS)
+    monitor  {on, key, title, target}            resource monitor on/off
+
+The API key travels only here (never on a command line, never in a file).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..stall import clip, percent_text
+from ..wording import format_duration
+
+__all__ = ["BEAT_SECONDS", "OPS", "ProtocolError", "death_end", "decode", "encode"]
+
+BEAT_SECONDS = 5.0
+OPS: tuple[str, ...] = ("hello", "target", "open", "state", "ending", "closed", "beat", "monitor")
+
+
+class ProtocolError(ValueError):
+    """A line on the pipe that is not one of our messages."""
+
+
+def encode(op: str, **fields: Any) -> bytes:
+    """One message as one line of UTF-8 JSON."""
+    if op not in OPS:
+        raise ProtocolError(f"op={op!r} is not one of: {', '.join(OPS)}")
+    return (json.dumps({"op": op, **fields}, separators=(",", ":"), default=str) + "\n").encode()
+
+
+def decode(line: bytes) -> dict[str, Any]:
+    """The message on one line; ProtocolError for anything else."""
+    try:
+        message = json.loads(line)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"not JSON: {exc}") from None
+    if not isinstance(message, dict) or message.get("op") not in OPS:
+        raise ProtocolError("not a watchdog message")
+    return message
+
+
+def death_end(kind: str, title: str, state: Mapping[str, Any], *, duration: float,
+              channels: list[str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The final content state and the push for an activity whose process died (outcome "killed"):
+    ``Kernel died after 1h 12m`` in red, the bar left where it stopped."""
+    took = format_duration(duration)
+    final = {k: v for k, v in state.items() if k != "auto_dismiss_minutes"}
+    where = percent_text(state)
+    final.update(title=title, subtitle=clip(f"{kind} died after {took}" + (f" · at {where}" if where else "")),
+                 color="red")
+    if final.get("type") == "progress" and isinstance(final.get("percentage"), (int, float)):
+        final["percentage"] = min(float(final["percentage"]), 99.9)
+    last = state.get("subtitle")
+    push: dict[str, Any] = {"title": clip(f"💀 {title}: {kind.lower()} died after {took}", 120)}
+    details = [f"Stopped at {where}" if where else "", f"last: {last}" if isinstance(last, str) and last else ""]
+    message = " · ".join(d for d in details if d)
+    if message:
+        push["message"] = clip(message, 400)
+    if channels:
+        push["channels"] = list(channels)
+    return final, push
