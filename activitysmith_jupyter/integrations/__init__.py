@@ -23,6 +23,7 @@ INTEGRATIONS: dict[str, str] = {
     "rich": "activitysmith_jupyter.integrations.rich",
     "dask": "activitysmith_jupyter.integrations.dask",
     "papermill": "activitysmith_jupyter.integrations.papermill",
+    "distributed": "activitysmith_jupyter.integrations.distributed",
 }
 
 
