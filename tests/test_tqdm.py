@@ -22,25 +22,12 @@ from activitysmith_jupyter.errors import PayloadError
 from shell_helpers import fresh_shell, time_worst_call
 
 from activitysmith_jupyter.tqdm import BarSnapshot, observe_bars, tqdm, trange
+from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
 
 
 def shown(sim) -> list[dict]:
     """Every activity the phone showed, dismissed ones included (the fake clock runs far ahead)."""
     return [a.view() for a in sim.activities.values()]
-
-
-@pytest.fixture
-def null():
-    with open(os.devnull, "w") as f:
-        yield f
-
-
-@pytest.fixture
-def dispatcher(sim, clock):
-    with ActivitySmith(transport=sim.transport(), clock=clock) as c:
-        d = Dispatcher(c, clock=clock)
-        yield d
-        d.close(timeout=5)
 
 
 def activity(sim, key: str) -> dict:

@@ -3,32 +3,16 @@ the closing push; ``type="stats"`` / ``--type stats`` show the count, the metric
 add requests beyond the update policy."""
 from __future__ import annotations
 
-import os
 
 import pytest
 
 from activitysmith_jupyter import payloads
-from activitysmith_jupyter.client import ActivitySmith
-from activitysmith_jupyter.dispatch import Dispatcher
 from activitysmith_jupyter.hub import Activity
 from activitysmith_jupyter.integrations._tqdm_bars import postfix_metrics
 from activitysmith_jupyter.policy import UpdatePolicy
 from activitysmith_jupyter.tqdm import tqdm
 from test_magics import end_state, ip, pushes, run, settle  # noqa: F401  (ip: the shell fixture)
-
-
-@pytest.fixture
-def null():
-    with open(os.devnull, "w") as f:
-        yield f
-
-
-@pytest.fixture
-def dispatcher(sim, clock):
-    with ActivitySmith(transport=sim.transport(), clock=clock) as c:
-        d = Dispatcher(c, clock=clock)
-        yield d
-        d.close(timeout=5)
+from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
 
 
 def states(sim, key: str) -> list[dict]:

@@ -1,28 +1,12 @@
 """The drop-in's own options are checked in the constructor: nothing drawn, claimed or sent when wrong."""
 from __future__ import annotations
 
-import os
 
 import pytest
 
-from activitysmith_jupyter.client import ActivitySmith
-from activitysmith_jupyter.dispatch import Dispatcher
 from activitysmith_jupyter.errors import PayloadError
 from activitysmith_jupyter.tqdm import tqdm
-
-
-@pytest.fixture
-def null():
-    with open(os.devnull, "w") as f:
-        yield f
-
-
-@pytest.fixture
-def dispatcher(sim, clock):
-    with ActivitySmith(transport=sim.transport(), clock=clock) as c:
-        d = Dispatcher(c, clock=clock)
-        yield d
-        d.close(timeout=5)
+from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
 
 
 @pytest.mark.parametrize(

@@ -9,23 +9,8 @@ import textwrap
 import pytest
 from joblib import Parallel, delayed
 
-from activitysmith_jupyter.client import ActivitySmith
-from activitysmith_jupyter.dispatch import Dispatcher
 from activitysmith_jupyter.tqdm import tqdm
-
-
-@pytest.fixture
-def null():
-    with open(os.devnull, "w") as f:
-        yield f
-
-
-@pytest.fixture
-def dispatcher(sim, clock):
-    with ActivitySmith(transport=sim.transport(), clock=clock) as c:
-        d = Dispatcher(c, clock=clock)
-        yield d
-        d.close(timeout=5)
+from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
 
 
 def ended(sim, key: str) -> dict:

@@ -2,30 +2,13 @@
 see one start and one end for a run of files, not one per file."""
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
 
 import activitysmith_jupyter.integrations._tqdm_chain as chain
-from activitysmith_jupyter.client import ActivitySmith
-from activitysmith_jupyter.dispatch import Dispatcher
 from activitysmith_jupyter.tqdm import settle, tqdm
-
-
-@pytest.fixture
-def null():
-    with open(os.devnull, "w") as f:
-        yield f
-
-
-@pytest.fixture
-def dispatcher(sim, clock):
-    with ActivitySmith(transport=sim.transport(), clock=clock) as c:
-        d = Dispatcher(c, clock=clock)
-        yield d
-        settle()
-        d.close(timeout=5)
+from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
 
 
 def sends(sim) -> list[str]:

@@ -2,29 +2,12 @@
 a run of them is one activity, not a start and an end per file."""
 from __future__ import annotations
 
-import os
 
 import pytest
 
 import activitysmith_jupyter.integrations._tqdm_chain as chain
-from activitysmith_jupyter.client import ActivitySmith
-from activitysmith_jupyter.dispatch import Dispatcher
 from activitysmith_jupyter.tqdm import settle, tqdm
-
-
-@pytest.fixture
-def null():
-    with open(os.devnull, "w") as f:
-        yield f
-
-
-@pytest.fixture
-def dispatcher(sim, clock):
-    with ActivitySmith(transport=sim.transport(), clock=clock) as c:
-        d = Dispatcher(c, clock=clock)
-        yield d
-        settle()
-        d.close(timeout=5)
+from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
 
 
 def test_a_run_of_bars_left_by_break_is_one_activity_after_the_first_few(dispatcher, sim, clock, null) -> None:
