@@ -33,7 +33,8 @@ from .hub import Activity, ActivityType, NotifyPolicy
 from .dispatch import Dispatcher, dispatcher_for
 from .integrations._tqdm_chain import STREAKS, finish_now, settle
 from .integrations._tqdm_bars import BarSnapshot, bar_subtitle, hub_snapshot, running_state, snapshot
-from .integrations._tqdm_close import SCRIPT_EXIT, after_script_exit, after_this_cell, close_outcome
+from .cell_end import after_this_cell
+from .integrations._tqdm_close import SCRIPT_EXIT, after_script_exit, close_outcome
 from .integrations._tqdm_close import dropped_iterator_error, exception_in_flight
 from .integrations.tqdm import BarObserver, observe_bars, observers_active
 from .outcome import Outcome

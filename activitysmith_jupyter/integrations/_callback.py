@@ -34,6 +34,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from ..hub import Activity, current_activity
+from ..cell_end import after_this_cell
 from ..clock import SYSTEM_CLOCK, Clock
 from ..outcome import Outcome, Snapshot, outcome_for
 
@@ -125,7 +126,7 @@ class RunFollower:
             if self.owned:
                 act.start()  # idempotent
                 _track(self)
-                _after_this_cell(weakref.WeakMethod(self.settle))
+                _settle_after_this_cell(weakref.WeakMethod(self.settle))
             return act
 
     def tick(self) -> None:
@@ -266,22 +267,11 @@ def _settle_at_exit() -> None:
         run.settle(exc if isinstance(exc, BaseException) else None)
 
 
-def _after_this_cell(settle: weakref.WeakMethod[Callable[[BaseException | None], None]]) -> bool:
-    """Under IPython, settle once when the running cell ends (with its ``error_in_exec``)."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None or threading.current_thread() is not threading.main_thread():
-        return False
-    shell = ipython.get_ipython()
-    events = getattr(shell, "events", None)
-    if events is None:
-        return False
-
-    def once(result: Any) -> None:
-        events.unregister("post_run_cell", once)
+def _settle_after_this_cell(settle: weakref.WeakMethod[Callable[[BaseException | None], None]]) -> bool:
+    """Settle once when the running cell ends (a weak reference: a dropped callback is not kept alive)."""
+    def call(error: BaseException | None) -> None:
         method = settle()
         if method is not None:
-            error = getattr(result, "error_in_exec", None)
-            method(error if isinstance(error, BaseException) else None)
+            method(error)
 
-    events.register("post_run_cell", once)
-    return True
+    return after_this_cell(call)

@@ -21,7 +21,7 @@ from tqdm.std import tqdm as _std_tqdm
 
 from ..outcome import Outcome
 
-__all__ = ["SCRIPT_EXIT", "UNKNOWN_ERROR", "after_script_exit", "after_this_cell", "close_outcome", "describe",
+__all__ = ["SCRIPT_EXIT", "UNKNOWN_ERROR", "after_script_exit", "close_outcome", "describe",
            "dropped_iterator_error", "exception_in_flight"]
 
 # Opcodes at which a frame drops a for-loop's iterator without an exception in flight:
@@ -85,24 +85,6 @@ def close_outcome(bar: Any, exc: BaseException | None) -> tuple[Outcome, str | N
     if total is None or n >= total:
         return "completed", None
     return "stopped", None
-
-
-def after_this_cell(callback: Callable[[BaseException | None], Any]) -> bool:
-    """Under IPython, call ``callback(error_in_exec)`` once when the running cell ends; False elsewhere."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None or threading.current_thread() is not threading.main_thread():  # cells run in main
-        return False
-    shell = ipython.get_ipython()
-    events = getattr(shell, "events", None)
-    if events is None:
-        return False
-
-    def once(result: Any) -> None:
-        events.unregister("post_run_cell", once)
-        callback(getattr(result, "error_in_exec", None))
-
-    events.register("post_run_cell", once)
-    return True
 
 
 def describe(exc: BaseException) -> str:

@@ -1,0 +1,28 @@
+"""Run something when the running IPython cell ends (with its error), without importing IPython."""
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["after_this_cell"]
+
+
+def after_this_cell(callback: Callable[[BaseException | None], Any]) -> bool:
+    """Under IPython, call ``callback(error_in_exec)`` once when the running cell ends; False elsewhere."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None or threading.current_thread() is not threading.main_thread():  # cells run in main
+        return False
+    shell = ipython.get_ipython()
+    events = getattr(shell, "events", None)
+    if events is None:
+        return False
+
+    def once(result: Any) -> None:
+        events.unregister("post_run_cell", once)
+        error = getattr(result, "error_in_exec", None)
+        callback(error if isinstance(error, BaseException) else None)
+
+    events.register("post_run_cell", once)
+    return True
