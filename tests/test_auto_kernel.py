@@ -173,7 +173,8 @@ def test_nbconvert_execute_success_ends_the_run_at_kernel_exit(server, sim, tmp_
     assert done.returncode == 0, done.stderr
     assert _wait_for(lambda: pushes(sim)), sim.timeline()
     (push,) = pushes(sim)
-    assert re.fullmatch(r"✅ Feature build finished in \d\.\ds", push["title"])  # the run's first cell's comment
+    # a headless run is titled with the notebook's name (issue 8), over the first cell's comment
+    assert re.fullmatch(r"✅ features finished in \d\.\ds", push["title"]), push["title"]
     assert ends(sim)[0].json["content_state"]["percentage"] == 100
 
 
