@@ -90,8 +90,8 @@ def test_one_watchdog_per_process_however_many_activities_and_the_key_is_not_on_
             assert files == []  # it keeps nothing on disk
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
-            wait_for(lambda: len([r for r in sim.requests if r.method == "DELETE"]) == 3, timeout=10,
-                     what="three ends")
+            wait_for(lambda: len([r for r in sim.requests if r.method == "DELETE"]) == 3
+                     and len(sim.notifications) >= 3, timeout=10, what="three ends and their pushes")
         finally:
             proc.kill()
         assert sorted(r.key for r in sim.requests if r.method == "DELETE") == ["job-0", "job-1", "job-2"]
