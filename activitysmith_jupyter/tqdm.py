@@ -29,16 +29,16 @@ from tqdm.auto import tqdm as tqdm_auto
 
 from . import payloads
 from .errors import PayloadError, Problem
-from .hub import Activity, ActivityType, NotifyPolicy
-from .dispatch import Dispatcher, dispatcher_for
+from .hub.activity import Activity, ActivityType, NotifyPolicy
+from .delivery.dispatcher import Dispatcher, dispatcher_for
 from .integrations._tqdm_chain import STREAKS, finish_now, settle
 from .integrations._tqdm_bars import BarSnapshot, bar_subtitle, hub_snapshot, running_state, snapshot
-from .cell_end import after_this_cell
+from .hub.after_cell import after_this_cell
 from .integrations._tqdm_close import SCRIPT_EXIT, after_script_exit, close_outcome
 from .integrations._tqdm_close import dropped_iterator_error, exception_in_flight
 from .integrations.tqdm import BarObserver, observe_bars, observers_active
-from .outcome import Outcome
-from .policy import UpdatePolicy
+from .hub.outcome import Outcome
+from .delivery.policy import UpdatePolicy
 
 __all__ = [
     "BarObserver", "BarSnapshot", "bar_subtitle", "close_outcome", "observe_bars", "running_state", "settle",
@@ -90,7 +90,7 @@ def _check_options(*, stream_key: Any, title: Any, color: Any, channels: Any, po
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title={title!r}: the Live Activity's title is a string (default: the bar's desc)")
     if policy is not None and not isinstance(policy, UpdatePolicy):
-        raise TypeError(f"policy={policy!r}: an activitysmith_jupyter.policy.UpdatePolicy, or None for the "
+        raise TypeError(f"policy={policy!r}: an activitysmith_jupyter.delivery.policy.UpdatePolicy, or None for the "
                         "dispatcher's own pacing")
     if notify not in _NOTIFY:
         raise ValueError(f"notify={notify!r} is not one of: {', '.join(_NOTIFY)}")

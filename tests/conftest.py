@@ -34,7 +34,7 @@ def sim(clock: FakeClock):
 
 @pytest.fixture
 def client(sim) -> Iterator:
-    from activitysmith_jupyter.client import ActivitySmith
+    from activitysmith_jupyter.api.client import ActivitySmith
 
     with ActivitySmith(transport=sim.transport()) as c:
         yield c
@@ -42,7 +42,7 @@ def client(sim) -> Iterator:
 
 @pytest.fixture
 async def aclient(sim):
-    from activitysmith_jupyter.client import AsyncActivitySmith
+    from activitysmith_jupyter.api.client import AsyncActivitySmith
 
     async with AsyncActivitySmith(transport=sim.transport()) as c:
         yield c
@@ -52,7 +52,7 @@ async def aclient(sim):
 def dispatcher(client, clock) -> Iterator:
     """A Dispatcher for `client` pacing on the fake clock (test_dispatch and test_tqdm define their own,
     on a client that uses the fake clock too)."""
-    from activitysmith_jupyter.dispatch import Dispatcher
+    from activitysmith_jupyter.delivery.dispatcher import Dispatcher
 
     d = Dispatcher(client, clock=clock)
     yield d

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from activitysmith_jupyter.client import ActivitySmith
-from activitysmith_jupyter.dispatch import Dispatcher
+from activitysmith_jupyter.api.client import ActivitySmith
+from activitysmith_jupyter.delivery.dispatcher import Dispatcher
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ pytest.importorskip("IPython")
 
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 
-from activitysmith_jupyter.auto import SourceInstaller, install_auto, uninstall_auto  # noqa: E402
+from activitysmith_jupyter.notebook.auto import SourceInstaller, install_auto, uninstall_auto  # noqa: E402
 from activitysmith_jupyter.clock import FakeClock  # noqa: E402
 from activitysmith_jupyter.integrations import INTEGRATIONS  # noqa: E402
 

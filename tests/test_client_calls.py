@@ -10,7 +10,7 @@ from _bad_payloads import BAD as BAD_BODIES
 from _client_twins import KEY, api, call  # noqa: F401  (api is a fixture)
 
 from activitysmith_jupyter import payloads
-from activitysmith_jupyter.client import (
+from activitysmith_jupyter.api.client import (
     ActivitySmith,
     AsyncActivitySmith,
     AsyncLiveActivities,

@@ -9,10 +9,10 @@ import typing
 import pytest
 from _client_twins import api, call  # noqa: F401  (api is a fixture)
 
-from activitysmith_jupyter import _requests as rq
+from activitysmith_jupyter.api import requests as rq
 from activitysmith_jupyter import responses
-from activitysmith_jupyter._endpoints import ENDPOINTS, endpoint_for
-from activitysmith_jupyter._retry import Failure, should_retry
+from activitysmith_jupyter.api.endpoints import ENDPOINTS, endpoint_for
+from activitysmith_jupyter.api.retry import Failure, should_retry
 from activitysmith_jupyter.errors import (
     APIConnectionError,
     ApiException,

@@ -267,7 +267,7 @@ async def test_fifth_concurrent_live_activity_is_live_activity_limit_error_not_r
 
 
 async def test_max_retries_zero_never_retries(sim, clock) -> None:
-    from activitysmith_jupyter.client import ActivitySmith
+    from activitysmith_jupyter.api.client import ActivitySmith
 
     sim.inject(503, times=1, path=STREAM_PATH)
     with ActivitySmith(KEY, transport=sim.transport(), max_retries=0) as c, pytest.raises(ServerError):

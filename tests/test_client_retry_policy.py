@@ -6,7 +6,7 @@ import email.utils
 import httpx
 import pytest
 
-from activitysmith_jupyter._retry import (
+from activitysmith_jupyter.api.retry import (
     INITIAL_RETRY_DELAY,
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,
@@ -167,6 +167,6 @@ def test_transport_exceptions_are_classified(exc: Exception, failure: Failure) -
                          ids=["first", "doubling", "capped", "past-float-range", "huge"])
 def test_exponential_backoff_is_capped_for_any_attempt(attempt, expected) -> None:
     # the dispatcher retries terminal sends for as long as it takes: attempts grow without bound
-    from activitysmith_jupyter._retry import exponential_backoff
+    from activitysmith_jupyter.api.retry import exponential_backoff
 
     assert exponential_backoff(attempt, base=1.0, cap=30.0) == expected

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from _client_twins import KEY, api, call, close, make_client  # noqa: F401  (api is a fixture)
 
-from activitysmith_jupyter._settings import DEFAULT_BASE_URL, SIMULATOR_BASE_URL, resolve_settings
+from activitysmith_jupyter.api.settings import DEFAULT_BASE_URL, SIMULATOR_BASE_URL, resolve_settings
 from activitysmith_jupyter.clock import SYSTEM_CLOCK
 
 ENV = {"ACTIVITYSMITH_API_KEY": "env-key", "ACTIVITYSMITH_BASE_URL": "https://env.example/api/"}
@@ -126,7 +126,7 @@ def test_default_timeout_is_ten_seconds(client) -> None:
 
 
 def test_default_client_is_one_lazily_created_process_wide_client() -> None:
-    from activitysmith_jupyter.client import ActivitySmith, default_client, set_default_client
+    from activitysmith_jupyter.api.client import ActivitySmith, default_client, set_default_client
 
     old = set_default_client(None)
     try:
@@ -141,7 +141,7 @@ def test_default_client_is_one_lazily_created_process_wide_client() -> None:
 
 
 def test_set_default_client_refuses_an_async_client() -> None:
-    from activitysmith_jupyter.client import AsyncActivitySmith, set_default_client
+    from activitysmith_jupyter.api.client import AsyncActivitySmith, set_default_client
 
     with pytest.raises(TypeError):
         set_default_client(AsyncActivitySmith("k"))
@@ -149,7 +149,7 @@ def test_set_default_client_refuses_an_async_client() -> None:
 
 def test_package_exports_the_client_lazily() -> None:
     import activitysmith_jupyter
-    from activitysmith_jupyter import client
+    from activitysmith_jupyter.api import client
 
     assert activitysmith_jupyter.ActivitySmith is client.ActivitySmith
     assert activitysmith_jupyter.AsyncActivitySmith is client.AsyncActivitySmith

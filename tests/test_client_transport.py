@@ -9,7 +9,7 @@ import httpx
 import pytest
 from _client_twins import KEY, call, close, make_client
 
-from activitysmith_jupyter._transport import StdlibTransport, proxy_applies
+from activitysmith_jupyter.api.transport import StdlibTransport, proxy_applies
 from activitysmith_jupyter.errors import APIConnectionError, APIError, ServerError
 
 pytestmark = pytest.mark.anyio

@@ -4,9 +4,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from activitysmith_jupyter._delivery import LIVE_ACTIVITY_LIMIT_BACKOFF, MAX_BACKOFF, Verdict, plan_failure
-from activitysmith_jupyter._retry import MAX_RETRY_AFTER
-from activitysmith_jupyter.errors import (APIConnectionError, APIError, APITimeoutError, error_for_status)
+from activitysmith_jupyter.delivery.resend import (
+    LIVE_ACTIVITY_LIMIT_BACKOFF,
+    MAX_BACKOFF,
+    Verdict,
+    plan_failure,
+)
+from activitysmith_jupyter.api.retry import MAX_RETRY_AFTER
+from activitysmith_jupyter.errors import APIConnectionError, APIError, APITimeoutError, error_for_status
 
 
 def api_error(status: int, *, retry_after: float | None = None, body: bytes = b"") -> APIError:
@@ -86,7 +91,7 @@ def test_retry_delays_double_up_to_the_cap_without_overflow(attempts: int) -> No
 ], ids=["401", "device-full", "rate-limited", "503", "400"])
 def test_each_plan_is_told_once_per_topic_and_429s_quietly(kind: str, exc: APIError, topic: str, quiet: bool,
                                                            words: str) -> None:
-    from activitysmith_jupyter._delivery import notice
+    from activitysmith_jupyter.delivery.resend import notice
 
     note = notice(plan_failure(kind, exc, attempts=0, ambiguous=False, throttled=0), exc, "train")
     assert (note.topic, note.quiet) == (topic, quiet)

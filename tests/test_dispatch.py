@@ -14,10 +14,10 @@ import warnings
 import httpx
 import pytest
 
-from activitysmith_jupyter.client import ActivitySmith
-from activitysmith_jupyter.dispatch import Dispatcher, DispatchStats, dispatcher_for
+from activitysmith_jupyter.api.client import ActivitySmith
+from activitysmith_jupyter.delivery.dispatcher import Dispatcher, DispatchStats, dispatcher_for
 from activitysmith_jupyter.errors import BadRequestError, PayloadError
-from activitysmith_jupyter.policy import RequestBudget, UpdatePolicy
+from activitysmith_jupyter.delivery.policy import RequestBudget, UpdatePolicy
 
 KEY = "train-run"
 
@@ -380,7 +380,7 @@ def test_one_dispatcher_per_client(sim) -> None:
 
 
 def test_importing_dispatch_does_not_import_tqdm_or_ipython() -> None:
-    code = ("import sys, activitysmith_jupyter.dispatch; "
+    code = ("import sys, activitysmith_jupyter.delivery.dispatcher; "
             "bad = [m for m in ('tqdm', 'IPython', 'ipywidgets') if m in sys.modules]; print(bad); assert not bad")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
@@ -389,7 +389,7 @@ def test_importing_dispatch_does_not_import_tqdm_or_ipython() -> None:
 
 CHILD = textwrap.dedent("""
     import os, sys
-    from activitysmith_jupyter.dispatch import dispatcher_for
+    from activitysmith_jupyter.delivery.dispatcher import dispatcher_for
     d = dispatcher_for()
     d.update_stream("child-job", {"content_state": {"title": "Child", "type": "progress", "percentage": 10}})
     d.end_stream("child-job", {"content_state": {"title": "Child", "type": "progress", "percentage": 100}})

@@ -23,11 +23,11 @@ from typing import Any
 import httpx
 import pytest
 
-from activitysmith_jupyter.client import ActivitySmith
+from activitysmith_jupyter.api.client import ActivitySmith
 from activitysmith_jupyter.clock import FakeClock
-from activitysmith_jupyter.dispatch import Dispatcher, DispatcherState, dispatcher_for
+from activitysmith_jupyter.delivery.dispatcher import Dispatcher, DispatcherState, dispatcher_for
 from activitysmith_jupyter.errors import AuthenticationError
-from activitysmith_jupyter.policy import StreamPacing
+from activitysmith_jupyter.delivery.policy import StreamPacing
 from activitysmith_jupyter.simulator import Simulator
 
 KEY = "train-run"
@@ -326,8 +326,8 @@ def test_status_lines_name_a_refused_key_and_what_waits(dispatcher: Dispatcher, 
 
 FORKED = textwrap.dedent("""
     import multiprocessing, sys, time
-    from activitysmith_jupyter.client import default_client
-    from activitysmith_jupyter.dispatch import dispatcher_for
+    from activitysmith_jupyter.api.client import default_client
+    from activitysmith_jupyter.delivery.dispatcher import dispatcher_for
 
     def titles():
         return [n["request"]["title"] for n in default_client().simulator.notifications]
@@ -368,7 +368,7 @@ def test_forked_workers_send_their_own_pushes_and_not_the_parents(tmp_path: Any)
 # ------------------------------------------------------------------------------ at exit
 
 EXITING = textwrap.dedent("""
-    from activitysmith_jupyter.dispatch import dispatcher_for
+    from activitysmith_jupyter.delivery.dispatcher import dispatcher_for
     dispatcher_for().push({"title": "Script finished"})
     # no flush, no close: the interpreter exits at once, the push still in flight
 """)

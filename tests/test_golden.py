@@ -41,7 +41,7 @@ def _check(case: dict[str, Any], sim, namespace: dict[str, Any], before: int) ->
 
 @pytest.fixture
 def keyed_client(sim):
-    from activitysmith_jupyter.client import ActivitySmith
+    from activitysmith_jupyter.api.client import ActivitySmith
 
     with ActivitySmith(KEY, transport=sim.transport()) as c:
         yield c
@@ -49,7 +49,7 @@ def keyed_client(sim):
 
 @pytest.fixture
 async def keyed_aclient(sim):
-    from activitysmith_jupyter.client import AsyncActivitySmith
+    from activitysmith_jupyter.api.client import AsyncActivitySmith
 
     async with AsyncActivitySmith(KEY, transport=sim.transport()) as c:
         yield c

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from process_helpers import child_env
 
-from activitysmith_jupyter.cell_text import notebook_name
+from activitysmith_jupyter.notebook.cell_text import notebook_name
 
 pytest.importorskip("papermill")
 

@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 
-from activitysmith_jupyter.hub import Activity, current_activity
+from activitysmith_jupyter.hub.activity.activity import Activity, current_activity
 from activitysmith_jupyter.errors import PayloadError
-from activitysmith_jupyter.outcome import Snapshot
+from activitysmith_jupyter.hub.activity.outcome import Snapshot
 
 
 def states(sim, key: str) -> list[tuple[str, dict]]:
@@ -85,7 +85,7 @@ def test_a_source_feeds_snapshots_and_its_last_count_is_named_at_the_end(dispatc
 
 
 def test_feed_builds_a_state_only_when_the_whole_percent_changes(dispatcher, clock, monkeypatch) -> None:
-    import activitysmith_jupyter.content as content_mod
+    import activitysmith_jupyter.hub.content as content_mod
 
     built = []
     real = content_mod.running_state
@@ -186,7 +186,7 @@ def test_steps_fill_segments_and_end_full(dispatcher, sim, clock) -> None:
 
 SCRIPT = textwrap.dedent("""
     import os, sys
-    from activitysmith_jupyter.hub import Activity
+    from activitysmith_jupyter.hub.activity import Activity
     with Activity("Script job", key="script-job") as act:
         act.update(percentage=50)
         if sys.argv[1] == "fail":
@@ -220,7 +220,7 @@ def test_integrations_are_listed_in_one_table_and_none_loads_with_the_package() 
         assert module == f"activitysmith_jupyter.integrations.{library}" and importlib.util.find_spec(module)
     with pytest.raises(KeyError, match="no integration for 'torch'; known: dask, distributed, keras, lightgbm, lightning, optuna, papermill, rich, tqdm, transformers, xgboost"):
         load("torch")
-    probe = ("import sys, activitysmith_jupyter, activitysmith_jupyter.hub, activitysmith_jupyter.integrations; "
+    probe = ("import sys, activitysmith_jupyter, activitysmith_jupyter.hub.activity, activitysmith_jupyter.integrations; "
              "print(sorted(m for m in sys.modules if m.startswith(('tqdm', 'IPython', 'activitysmith_jupyter.integrations.'))))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"

@@ -13,10 +13,10 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from activitysmith_jupyter.hub import Activity
-from activitysmith_jupyter.integrations._callback import MAX_STALE
+from activitysmith_jupyter.hub.activity.activity import Activity
+from activitysmith_jupyter.integrations.training import MAX_STALE
 from activitysmith_jupyter.integrations.keras import ActivitySmithCallback
-from activitysmith_jupyter.policy import UpdatePolicy
+from activitysmith_jupyter.delivery.policy import UpdatePolicy
 from integration_helpers import dispatcher, pushes, run_child, shown, stream_puts, the_activity  # noqa: F401
 from shell_helpers import fresh_shell
 

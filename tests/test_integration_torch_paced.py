@@ -13,7 +13,7 @@ from integration_helpers import assert_paced, dispatcher  # noqa: F401  (the fak
 from transformers import TrainerCallback
 
 from activitysmith_jupyter.integrations import lightning, transformers
-from activitysmith_jupyter.policy import UpdatePolicy
+from activitysmith_jupyter.delivery.policy import UpdatePolicy
 
 
 def allowed_updates(elapsed: float) -> int:

@@ -23,8 +23,8 @@ pytest.importorskip("IPython")
 from IPython.core.error import UsageError  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 
-from activitysmith_jupyter.hub import current_activity  # noqa: E402
-from activitysmith_jupyter.magics import ActivitySmithMagics, derive_title, transform_progress_cell  # noqa: E402
+from activitysmith_jupyter.hub.activity.activity import current_activity  # noqa: E402
+from activitysmith_jupyter.notebook.magics import ActivitySmithMagics, derive_title, transform_progress_cell  # noqa: E402
 
 ENV_VARS = ("ACTIVITYSMITH_NOTIFY", "ACTIVITYSMITH_CHANNELS", "ACTIVITYSMITH_COLOR", "JPY_SESSION_NAME")
 
@@ -89,7 +89,7 @@ def test_importing_the_package_and_activity_does_not_import_ipython() -> None:
     import subprocess
 
     code = (
-        "import sys, activitysmith_jupyter, activitysmith_jupyter.hub; "
+        "import sys, activitysmith_jupyter, activitysmith_jupyter.hub.activity; "
         "bad = [m for m in ('IPython', 'tqdm', 'ipywidgets') if m in sys.modules]; "
         "assert not bad, bad"
     )
@@ -444,7 +444,7 @@ def test_notify_policy(ip, sim, outcome_code, policy, expected) -> None:
 
 
 def test_update_policy_from_config_reaches_the_dispatcher(ip) -> None:
-    from activitysmith_jupyter.dispatch import UpdatePolicy
+    from activitysmith_jupyter.delivery.dispatcher import UpdatePolicy
 
     ip.user_ns["UpdatePolicy"] = UpdatePolicy
     ip.run_line_magic("config", "ActivitySmithMagics.update_policy = UpdatePolicy(min_interval=7.0)")
@@ -506,7 +506,7 @@ def test_status_shows_mode_url_masked_key_and_counts(ip, sim, capsys) -> None:
 
 
 def test_status_in_live_mode_masks_the_key(ip, server, capsys) -> None:
-    from activitysmith_jupyter.client import ActivitySmith
+    from activitysmith_jupyter.api.client import ActivitySmith
 
     secret = "ask_live_secret_0123456789"
     with ActivitySmith(secret, base_url=server.url) as live:

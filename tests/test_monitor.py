@@ -7,7 +7,7 @@ import os
 import pytest
 from IPython.core.error import UsageError
 
-from activitysmith_jupyter.policy import UpdatePolicy
+from activitysmith_jupyter.delivery.policy import UpdatePolicy
 from activitysmith_jupyter.watchdog.main import Watcher
 from activitysmith_jupyter.watchdog.sampler import ResourceSampler
 from shell_helpers import fresh_shell
@@ -61,7 +61,7 @@ def test_the_cell_magic_takes_stall_after_from_its_option_over_config(line, conf
         if config is not None:
             shell.run_line_magic("config", f"ActivitySmithMagics.stall_after = {config}")
         result = shell.run_cell(f"%%activitysmith_progress --title Job {line}\n"
-                                "from activitysmith_jupyter.hub import current_activity\n"
+                                "from activitysmith_jupyter.hub.activity import current_activity\n"
                                 "seen = current_activity().stall_after\n")
         assert result.success
         assert shell.user_ns["seen"] == expected

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from shell_helpers import fresh_shell, time_worst_call
 
-import activitysmith_jupyter.hub as activity_mod
+import activitysmith_jupyter.hub.activity as activity_mod
 import activitysmith_jupyter.tqdm as as_tqdm
-from activitysmith_jupyter.client import default_client, set_default_client
-from activitysmith_jupyter.dispatch import dispatcher_for
+from activitysmith_jupyter.api.client import default_client, set_default_client
+from activitysmith_jupyter.delivery.dispatcher import dispatcher_for
 from activitysmith_jupyter.simulator import Simulator
 from activitysmith_jupyter.tqdm import tqdm
 
@@ -236,8 +236,8 @@ def test_hung_server_that_never_answers_does_not_block_the_bar_or_the_cell(
     "what_stopped_the_cell); `with tqdm(total=...)` and the cell magic get it right everywhere. "
     "Remove this mark when fixed."))
 def test_outside_ipython_ctrl_c_in_the_body_of_a_for_loop_over_a_bar_ends_interrupted(null) -> None:
-    from activitysmith_jupyter.client import ActivitySmith
-    from activitysmith_jupyter.dispatch import Dispatcher
+    from activitysmith_jupyter.api.client import ActivitySmith
+    from activitysmith_jupyter.delivery.dispatcher import Dispatcher
 
     sim = Simulator()
     with ActivitySmith(transport=sim.transport()) as client:

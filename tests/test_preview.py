@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from activitysmith_jupyter import preview
+from activitysmith_jupyter.simulator import preview
 
 
 @dataclass
@@ -103,7 +103,7 @@ def test_output_is_one_balanced_root_element_with_the_scope_class():
 
 
 def test_importing_preview_does_not_import_ipywidgets_or_ipython():
-    code = ("import sys, activitysmith_jupyter.preview; "
+    code = ("import sys, activitysmith_jupyter.simulator.preview; "
             "bad = [m for m in ('ipywidgets', 'IPython') if m in sys.modules]; print(bad); assert not bad")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -404,7 +404,7 @@ def test_simulator_page_polls_state_and_rerenders():
 
 
 def test_simulator_page_never_contains_the_api_key(clock):
-    from activitysmith_jupyter.client import ActivitySmith
+    from activitysmith_jupyter.api.client import ActivitySmith
     from activitysmith_jupyter.simulator import Simulator
     from activitysmith_jupyter.simulator.page import render_page
 

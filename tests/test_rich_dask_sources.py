@@ -7,7 +7,7 @@ import pytest
 from process_helpers import ended
 
 from activitysmith_jupyter import activity
-from activitysmith_jupyter.hub import Activity
+from activitysmith_jupyter.hub.activity.activity import Activity
 
 rich_progress = pytest.importorskip("rich.progress")
 dask = pytest.importorskip("dask")
@@ -139,7 +139,7 @@ def test_dask_callback_is_registered_only_while_attached() -> None:
 
 
 def test_activity_block_follows_rich_and_dask_when_they_are_imported(client, sim) -> None:
-    from activitysmith_jupyter.dispatch import dispatcher_for
+    from activitysmith_jupyter.delivery.dispatcher import dispatcher_for
 
     with activity("Pipeline", client=client) as a:
         for _ in rich_progress.track(range(7), description="parse", console=quiet_console()):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from process_helpers import ROOT, SECRET, child_env, ended, pushes, script
 
-from activitysmith_jupyter.runner import StderrTail, default_title, exit_outcome
+from activitysmith_jupyter.command.run import StderrTail, default_title, exit_outcome
 
 ACTIVITYSMITH = shutil.which("activitysmith")
 PROGRAMS = [[sys.executable, "-m", "activitysmith_jupyter"]] + ([[ACTIVITYSMITH]] if ACTIVITYSMITH else [])
@@ -212,7 +212,7 @@ def test_default_title_is_the_command_line_cut_short() -> None:
 
 
 def test_the_bar_pipe_closes_its_write_end_once_so_a_reused_descriptor_survives() -> None:
-    from activitysmith_jupyter.childbars import BarPipe
+    from activitysmith_jupyter.command.child_bars import BarPipe
 
     pipe = BarPipe(lambda fields: None)
     closed_number = pipe.write_fd
@@ -225,7 +225,7 @@ def test_the_bar_pipe_closes_its_write_end_once_so_a_reused_descriptor_survives(
 
 
 def test_the_first_process_with_a_live_bar_drives() -> None:
-    from activitysmith_jupyter.childbars import BarPipe
+    from activitysmith_jupyter.command.child_bars import BarPipe
 
     seen: list = []
     pipe = BarPipe(seen.append)

@@ -7,7 +7,7 @@ import pytest
 from process_helpers import child_env, ended, pushes, python, script
 
 from activitysmith_jupyter import activity, current_activity
-from activitysmith_jupyter.hub import Activity
+from activitysmith_jupyter.hub.activity.activity import Activity
 
 
 def test_with_block_steps_metrics_and_success_push(server, sim, tmp_path) -> None:
@@ -147,7 +147,7 @@ def test_bad_options_raise_when_activity_is_called_before_anything_is_sent(clien
 
 def test_the_block_is_the_current_activity(client, sim) -> None:
     import activitysmith_jupyter
-    from activitysmith_jupyter.dispatch import dispatcher_for
+    from activitysmith_jupyter.delivery.dispatcher import dispatcher_for
 
     assert activitysmith_jupyter.activity is activity
     with activity("Inner", client=client, sources=()) as a:

@@ -18,7 +18,7 @@ import activitysmith_openapi.models as M  # noqa: E402
 from activitysmith_openapi.exceptions import ApiException  # noqa: E402
 
 from activitysmith_jupyter import payloads  # noqa: E402
-from activitysmith_jupyter.client import ActivitySmith, AsyncActivitySmith  # noqa: E402
+from activitysmith_jupyter.api.client import ActivitySmith, AsyncActivitySmith  # noqa: E402
 from activitysmith_jupyter.errors import ActivitySmithError  # noqa: E402
 
 KEY = "test-key"

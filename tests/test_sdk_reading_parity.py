@@ -20,7 +20,7 @@ from activitysmith_openapi import exceptions as sdk_exceptions  # noqa: E402
 
 import activitysmith_jupyter  # noqa: E402
 from activitysmith_jupyter import errors as our_exceptions  # noqa: E402
-from activitysmith_jupyter.client import ActivitySmith  # noqa: E402
+from activitysmith_jupyter.api.client import ActivitySmith  # noqa: E402
 
 KEY = "test-key"
 ID_FIELDS = {"notification_id", "activity_id", "ended_activity_id", "previous_activity_id", "stream_key"}

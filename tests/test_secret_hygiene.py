@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from shell_helpers import fresh_shell
 
-from activitysmith_jupyter.client import ActivitySmith, AsyncActivitySmith
+from activitysmith_jupyter.api.client import ActivitySmith, AsyncActivitySmith
 from activitysmith_jupyter.clock import FakeClock
 from activitysmith_jupyter.errors import (
     APIConnectionError,
@@ -203,7 +203,7 @@ async def test_every_error_from_a_real_failure_hides_the_key(kind, server, sim, 
 
 def test_dispatcher_and_tqdm_bar_hide_the_key_on_success_and_failure(server, other_server, dead_url, logs,
                                                                      shown_warnings) -> None:
-    from activitysmith_jupyter.dispatch import Dispatcher
+    from activitysmith_jupyter.delivery.dispatcher import Dispatcher
     from activitysmith_jupyter.tqdm import tqdm
 
     seen: list[str] = []
@@ -238,7 +238,7 @@ def test_magics_status_cells_and_verbose_tracebacks_hide_the_key(shell, server, 
                                                                  shown_warnings, capsys) -> None:
     from IPython.utils.capture import capture_output
 
-    from activitysmith_jupyter.dispatch import dispatcher_for
+    from activitysmith_jupyter.delivery.dispatcher import dispatcher_for
 
     live = ActivitySmith(KEY, base_url=server.url)
     bad = ActivitySmith(KEY, base_url=other_server.url)
@@ -302,7 +302,7 @@ def test_composer_state_code_and_results_hide_the_key(server, other_server, logs
     pytest.importorskip("ipywidgets")
     from ipywidgets import Widget
 
-    from activitysmith_jupyter.widgets import Composer
+    from activitysmith_jupyter.composer.widget import Composer
 
     seen: list[str] = []
     composers = []
@@ -373,7 +373,7 @@ NOTEBOOK_CELLS = [
     "%xmode Verbose",
     "ActivitySmith(base_url=other).notifications.send(title='denied')",
     "import warnings\nwith warnings.catch_warnings():\n    warnings.simplefilter('ignore')\n"
-    "    from activitysmith_jupyter.dispatch import dispatcher_for\n"
+    "    from activitysmith_jupyter.delivery.dispatcher import dispatcher_for\n"
     "    d = dispatcher_for(ActivitySmith(base_url=other))\n"
     "    d.push({'title': 'denied'})\n    d.flush(5)\nd.last_error, d.stats",
     "dispatcher_for(client).flush(5)\nprint(client, client.api_key_hint, client.mode == 'live')",

@@ -100,9 +100,9 @@ def test_the_handler_is_installed_lazily_and_only_on_the_main_thread(tmp_path) -
     path = script(tmp_path, """
         import signal, threading
         from activitysmith_jupyter import lifecycle
-        from activitysmith_jupyter.hub import Activity
+        from activitysmith_jupyter.hub.activity import Activity
         from activitysmith_jupyter.simulator import Simulator
-        from activitysmith_jupyter.client import ActivitySmith
+        from activitysmith_jupyter.api.client import ActivitySmith
         client = ActivitySmith(transport=Simulator().transport())
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # importing installs nothing
         t = threading.Thread(target=lambda: Activity("in a thread", client=client).start())
@@ -181,8 +181,8 @@ def test_a_front_ends_newer_count_is_the_terminated_state(server, sim, tmp_path)
     path = script(tmp_path, """
         import time
         from activitysmith_jupyter import lifecycle
-        from activitysmith_jupyter.hub import Activity
-        from activitysmith_jupyter.outcome import Snapshot
+        from activitysmith_jupyter.hub.activity import Activity
+        from activitysmith_jupyter.hub.outcome import Snapshot
 
         done = [0]
         act = Activity("Copy", key="copy").start(Snapshot(n=0, total=100))

@@ -14,10 +14,10 @@ import pytest
 from tqdm.auto import tqdm as tqdm_auto
 from tqdm.contrib.concurrent import thread_map
 
-import activitysmith_jupyter.content as content_mod
+import activitysmith_jupyter.hub.content as content_mod
 import activitysmith_jupyter.tqdm as as_tqdm
-from activitysmith_jupyter.client import ActivitySmith
-from activitysmith_jupyter.dispatch import Dispatcher
+from activitysmith_jupyter.api.client import ActivitySmith
+from activitysmith_jupyter.delivery.dispatcher import Dispatcher
 from activitysmith_jupyter.errors import PayloadError
 from shell_helpers import fresh_shell, time_worst_call
 
@@ -488,7 +488,7 @@ async def test_async_for_bar_completes_and_a_cancelled_one_ends_incomplete(dispa
 
 
 def test_the_bar_observer_is_a_progress_source_for_any_activity(dispatcher, sim, null) -> None:
-    from activitysmith_jupyter.hub import Activity
+    from activitysmith_jupyter.hub.activity.activity import Activity
     from activitysmith_jupyter.integrations.tqdm import BarSource
 
     leftover = tqdm_auto(total=5, desc="leftover", file=null)  # open before: not this activity's progress

@@ -63,7 +63,7 @@ def test_a_script_killed_mid_bar_is_ended_by_its_watchdog_once(tmp_path) -> None
 
 MANY = """
 import time
-from activitysmith_jupyter.hub import Activity
+from activitysmith_jupyter.hub.activity import Activity
 acts = [Activity(f"Job {i}", key=f"job-{i}").start() for i in range(3)]
 print("OPEN", flush=True)
 time.sleep(600)
@@ -99,7 +99,7 @@ def test_one_watchdog_per_process_however_many_activities_and_the_key_is_not_on_
 
 
 CLEAN = """
-from activitysmith_jupyter.hub import Activity
+from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.watchdog import current_watchdog
 with Activity("Nightly ETL", key="etl") as act:
     act.update(percentage=50)
@@ -130,7 +130,7 @@ def test_a_clean_exit_takes_the_watchdog_along_and_nothing_is_sent_twice(tmp_pat
 
 IDLE = """
 import time
-from activitysmith_jupyter.hub import Activity
+from activitysmith_jupyter.hub.activity import Activity
 act = Activity("Idle", key="idle", stall_after=None).start()
 print("OPEN", flush=True)
 time.sleep(600)
@@ -214,8 +214,8 @@ def test_the_death_end_keeps_the_bar_and_names_the_kernel() -> None:
 
 GIL = """
 import ctypes, time
-from activitysmith_jupyter.hub import Activity
-from activitysmith_jupyter.outcome import Snapshot
+from activitysmith_jupyter.hub.activity import Activity
+from activitysmith_jupyter.hub.outcome import Snapshot
 from activitysmith_jupyter.watchdog import current_watchdog
 with Activity("Training", key="train", stall_after=12) as act:
     act.feed(Snapshot(n=47, total=100))
@@ -253,7 +253,7 @@ def test_a_process_stuck_in_c_code_holding_the_gil_gets_one_stall_push_from_its_
 
 MONITORED = """
 import time
-from activitysmith_jupyter.hub import Activity
+from activitysmith_jupyter.hub.activity import Activity
 with Activity("Training", key="train", monitor=True):
     time.sleep(1.0)
 print("DONE", flush=True)
@@ -275,7 +275,7 @@ def test_an_activity_with_monitor_true_shows_the_resources_while_it_is_open(tmp_
 
 FORKS = """
 import os, time
-from activitysmith_jupyter.hub import Activity
+from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.watchdog import current_watchdog
 act = Activity("Training", key="train").start()
 assert current_watchdog().drained(10)
@@ -308,7 +308,7 @@ def test_a_forked_child_does_not_hold_the_pipe_open_after_the_parent_dies(tmp_pa
 
 TERMINATED = """
 import time
-from activitysmith_jupyter.hub import Activity
+from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.watchdog import current_watchdog
 act = Activity("Training", key="train").start()
 act.update(percentage=30)

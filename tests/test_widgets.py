@@ -13,7 +13,7 @@ import ipywidgets as widgets  # noqa: E402
 from ipywidgets.widgets.widget import _instances  # noqa: E402
 
 from activitysmith_jupyter import payloads  # noqa: E402
-from activitysmith_jupyter.widgets import Composer  # noqa: E402
+from activitysmith_jupyter.composer.widget import Composer  # noqa: E402
 
 SECRET = "ask_live_do-not-leak-0123456789"
 
@@ -300,7 +300,7 @@ def test_stream_then_end_buttons(client, sim):
 
 
 def test_default_client_is_used_when_none_given(monkeypatch, sim):
-    from activitysmith_jupyter import client as client_module
+    from activitysmith_jupyter.api import client as client_module
 
     with client_module.ActivitySmith(transport=sim.transport()) as shared:
         monkeypatch.setattr(client_module, "default_client", lambda: shared)
@@ -369,7 +369,7 @@ def test_the_fields_shown_are_the_types_row_of_payloads_type_fields(kind):
 
 
 def test_the_render_module_is_pure():
-    code = ("import sys; from activitysmith_jupyter._composer import render; "
+    code = ("import sys; from activitysmith_jupyter.composer import render; "
             "from activitysmith_jupyter.errors import Problem; "
             "assert 'ipywidgets' not in sys.modules; "
             "assert '&lt;b&gt;' in render.problems_html([Problem('title', '<b>')])")
@@ -398,7 +398,7 @@ def test_tabs_and_endpoint_trait_stay_in_sync():
 
 
 def test_no_api_key_in_any_widget_state(sim):
-    from activitysmith_jupyter.client import ActivitySmith
+    from activitysmith_jupyter.api.client import ActivitySmith
 
     with ActivitySmith(api_key=SECRET, transport=sim.transport()) as keyed:
         c = Composer(client=keyed)

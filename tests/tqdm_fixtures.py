@@ -7,8 +7,8 @@ from typing import IO, Any
 
 import pytest
 
-from activitysmith_jupyter.client import ActivitySmith
-from activitysmith_jupyter.dispatch import Dispatcher
+from activitysmith_jupyter.api.client import ActivitySmith
+from activitysmith_jupyter.delivery.dispatcher import Dispatcher
 from activitysmith_jupyter.tqdm import settle
 
 

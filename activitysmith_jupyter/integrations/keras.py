@@ -21,7 +21,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("activitysmith_jupyter.integrations.keras needs Keras 3: pip install keras") from exc
 
-from ._callback import RunFollower, SettlesOnExit, ordered_metrics
+from .training import RunFollower, SettlesOnExit, ordered_metrics
 
 __all__ = ["ActivitySmithCallback"]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._callback import RunFollower, SettlesOnExit, ordered_metrics
+from .training import RunFollower, SettlesOnExit, ordered_metrics
 
 __all__ = ["ActivitySmithCallback"]
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..hub import Activity, current_activity
-from ..outcome import outcome_for
-from ._callback import RunFollower, SettlesOnExit, ordered_metrics
+from ..hub.activity import Activity, current_activity
+from ..hub.outcome import outcome_for
+from .training import RunFollower, SettlesOnExit, ordered_metrics
 
 __all__ = ["ActivitySmithCallback", "LIGHTNING_BASE", "callbacks_factory"]
 

@@ -25,8 +25,8 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("activitysmith_jupyter.integrations.optuna needs optuna: pip install optuna") from exc
 
-from ..outcome import format_metrics
-from ._callback import RunFollower, SettlesOnExit, positive_int
+from ..hub.outcome import format_metrics
+from .training import RunFollower, SettlesOnExit, positive_int
 
 __all__ = ["ActivitySmithCallback"]
 

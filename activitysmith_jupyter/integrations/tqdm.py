@@ -20,7 +20,7 @@ from tqdm.std import tqdm as std_tqdm
 from ._tqdm_bars import BarSnapshot, hub_snapshot, snapshot
 
 if TYPE_CHECKING:
-    from ..hub import Activity
+    from ..hub.activity import Activity
 
 __all__ = ["BarObserver", "BarSnapshot", "BarSource", "observe_bars", "observers_active"]
 

@@ -25,8 +25,8 @@ from typing import Any
 
 from transformers.trainer_callback import TrainerCallback, TrainerControl, TrainerState
 
-from ..hub import Activity
-from ._callback import RunFollower, SettlesOnExit, ordered_metrics
+from ..hub.activity import Activity
+from .training import RunFollower, SettlesOnExit, ordered_metrics
 
 __all__ = ["ActivitySmithCallback"]
 

@@ -21,7 +21,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("activitysmith_jupyter.integrations.xgboost needs xgboost: pip install xgboost") from exc
 
-from ._callback import RunFollower, SettlesOnExit, ordered_metrics, positive_int
+from .training import RunFollower, SettlesOnExit, ordered_metrics, positive_int
 
 __all__ = ["ActivitySmithCallback"]
 

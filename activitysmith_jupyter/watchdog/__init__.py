@@ -142,7 +142,7 @@ def monitor(on: bool, *, client: Any = None) -> Watchdog | None:
     simulator lives inside the process: nothing outside it could show the monitor)."""
     global _monitor_switch
     if client is None:
-        from ..client import default_client
+        from ..api.client import default_client
 
         client = default_client()
     _monitor_switch = on

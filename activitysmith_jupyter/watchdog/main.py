@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..stall import format_minutes, stall_push, stall_subtitle
+from ..hub.stall import format_minutes, stall_push, stall_subtitle
 from . import protocol
 
 __all__ = ["Entry", "Watcher", "main"]
@@ -250,8 +250,8 @@ def _with_channels(request: dict[str, Any], channels: list[str]) -> dict[str, An
 
 
 def _dispatcher(api_key: str | None, base_url: str | None) -> Any:
-    from ..client import ActivitySmith
-    from ..dispatch import Dispatcher
+    from ..api.client import ActivitySmith
+    from ..delivery.dispatcher import Dispatcher
 
     return Dispatcher(ActivitySmith(api_key, base_url=base_url))
 

@@ -20,8 +20,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..stall import clip, percent_text
-from ..wording import format_duration
+from ..hub.stall import clip, percent_text
+from ..hub.wording import format_duration
 
 __all__ = ["BEAT_SECONDS", "OPS", "ProtocolError", "death_end", "decode", "encode"]
 

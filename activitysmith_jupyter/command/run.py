@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from .childbars import BarPipe, child_environment
+from .child_bars import BarPipe, child_environment
 
 if TYPE_CHECKING:
-    from .outcome import Outcome
+    from ..hub.outcome import Outcome
 
 __all__ = ["RunOptions", "StderrTail", "default_title", "exit_outcome", "prepare", "run_command"]
 
@@ -199,7 +199,7 @@ def _terminal_sent_it_too() -> bool:
 
 def prepare(options: RunOptions) -> Any:
     """The activity for `options` (not started). Bad options raise here (ValueError, PayloadError)."""
-    from .hub import Activity
+    from ..hub.activity import Activity
 
     title = options.title or default_title(options.command)
     # the closing push is ours (it carries the stderr tail): the activity itself sends none
@@ -210,7 +210,7 @@ def run_command(options: RunOptions, *, activity: Any = None, environ: Mapping[s
                 stderr: TextIO | None = None) -> int:
     """Run `options.command` as one Live Activity; return its exit status (negative: killed by that
     signal, after the closing sends were flushed, so the caller can die the same way)."""
-    from .outcome import Snapshot, final_state
+    from ..hub.outcome import Snapshot, final_state
 
     act = activity if activity is not None else prepare(options)
     err = stderr or sys.stderr
@@ -251,7 +251,7 @@ def _finish(act: Any, options: RunOptions, outcome: Any, reason: str | None, mes
             final_state: Callable[..., Any]) -> None:
     last = act.last_snapshot
     act.end(outcome, error=reason)
-    from .outcome import FAILURES
+    from ..hub.outcome import FAILURES
 
     failed = outcome in FAILURES
     if options.notify == "never" or (options.notify == "failure" and not failed):

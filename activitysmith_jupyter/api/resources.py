@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol, cast
 
-from . import _requests as rq
-from . import payloads
-from .responses import (
+from . import requests as rq
+from .. import payloads
+from ..responses import (
     APIObject,
     LiveActivityEndResponse,
     LiveActivityStartResponse,

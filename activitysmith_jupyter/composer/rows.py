@@ -7,7 +7,17 @@ from typing import Any, Generic, Protocol, TypeVar
 import ipywidgets as widgets  # type: ignore[import-untyped, unused-ignore]
 
 from .. import payloads
-from .fields import Callback, Field, FieldSet, ParseError, choice_field, color_field, json_field, scalar_field, text_field
+from .fields import (
+    Callback,
+    Field,
+    FieldSet,
+    ParseError,
+    choice_field,
+    color_field,
+    json_field,
+    scalar_field,
+    text_field,
+)
 
 __all__ = ["ActionRow", "MetricRow", "RowsEditor", "action_row"]
 

@@ -1,5 +1,5 @@
 """The content states of a running activity: the first one, and one per snapshot. Pure (the end's state
-is :func:`activitysmith_jupyter.outcome.final_state`)."""
+is :func:`activitysmith_jupyter.hub.outcome.final_state`)."""
 from __future__ import annotations
 
 import math

@@ -32,10 +32,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import payloads
-from ._delivery import Notice, Verdict, generic_warning, notice, plan_failure
-from ._dispatch_queue import Job, JobQueue
-from .clock import SYSTEM_CLOCK, Clock
+from .. import payloads
+from .resend import Notice, Verdict, generic_warning, notice, plan_failure
+from .queue import Job, JobQueue
+from ..clock import SYSTEM_CLOCK, Clock
 from .policy import RequestBudget, UpdatePolicy
 
 __all__ = ["Dispatcher", "DispatcherState", "DispatchStats", "dispatcher_for", "UpdatePolicy"]
@@ -390,7 +390,7 @@ def dispatcher_for(client: Any = None) -> Dispatcher:
     """The dispatcher of `client` (default: `default_client()`), created on first use, and again after
     the last one was closed."""
     if client is None:
-        from .client import default_client
+        from ..api.client import default_client
 
         client = default_client()
     with _registry_lock:

@@ -5,7 +5,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ._version import __version__
+from .._version import __version__
 
 __all__ = [
     "DEFAULT_BASE_URL",

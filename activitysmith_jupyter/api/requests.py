@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 
-from . import payloads
-from ._endpoints import ENDPOINTS, ApiEndpoint
-from ._retry import Failure, classify_failure, parse_retry_after, retry_delay, should_retry
-from .errors import APIConnectionError, APIError, APITimeoutError, LiveActivityLimitError, error_for_status
-from .responses import APIObject, response_object
+from .. import payloads
+from .endpoints import ENDPOINTS, ApiEndpoint
+from .retry import Failure, classify_failure, parse_retry_after, retry_delay, should_retry
+from ..errors import APIConnectionError, APIError, APITimeoutError, LiveActivityLimitError, error_for_status
+from ..responses import APIObject, response_object
 
 __all__ = [
     "PreparedRequest",

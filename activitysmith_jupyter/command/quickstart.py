@@ -19,11 +19,11 @@ _SETTINGS = ("ACTIVITYSMITH_API_KEY", "ACTIVITYSMITH_BASE_URL")
 
 def find_quickstart() -> Path:
     """The notebook in ./notebooks, beside the package (a source checkout) or inside the wheel."""
-    here = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     for candidate in (
         Path.cwd() / "notebooks" / NOTEBOOK,
-        here.parent / "notebooks" / NOTEBOOK,
-        here / "_data" / NOTEBOOK,
+        package.parent / "notebooks" / NOTEBOOK,
+        package / "_data" / NOTEBOOK,
     ):
         if candidate.is_file():
             return candidate

@@ -1,4 +1,4 @@
-"""One notebook cell as one :class:`~activitysmith_jupyter.hub.Activity` (the magic's front end).
+"""One notebook cell as one :class:`~activitysmith_jupyter.hub.activity.Activity` (the magic's front end).
 
 No IPython here (the glue lives in ``magics.py``). What drives a cell's activity, first match wins:
 
@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .hub import Activity, ActivityType, NotifyPolicy, push_current
-from .clock import SYSTEM_CLOCK, Clock
-from .outcome import Outcome, Snapshot
+from ..hub.activity import Activity, ActivityType, NotifyPolicy, push_current
+from ..clock import SYSTEM_CLOCK, Clock
+from ..hub.outcome import Outcome, Snapshot
 
 if TYPE_CHECKING:  # no tqdm import at runtime: it loads only when bars are observed
-    from .integrations._tqdm_bars import BarSnapshot
-    from .integrations.tqdm import BarObserver, BarSource
+    from ..integrations._tqdm_bars import BarSnapshot
+    from ..integrations.tqdm import BarObserver, BarSource
 
 __all__ = ["ActivitySettings", "CellActivity"]
 
@@ -94,7 +94,7 @@ class CellActivity(Activity):
 
     def _follow_bars(self) -> None:
         try:
-            from .integrations.tqdm import BarSource
+            from ..integrations.tqdm import BarSource
         except ImportError:  # no tqdm installed: there are no bars to mirror
             log.debug("tqdm is not installed; bar mirroring is off")
             return
@@ -112,7 +112,7 @@ class CellActivity(Activity):
         """Show a tqdm bar's snapshot (the observer's callback; tests call it directly)."""
         if bar is None or self.ended:
             return
-        from .integrations._tqdm_bars import hub_snapshot
+        from ..integrations._tqdm_bars import hub_snapshot
 
         self.feed_bar(hub_snapshot(bar, described=True))
 

@@ -1,4 +1,4 @@
-"""Building blocks of `activitysmith_jupyter.widgets.Composer` (private).
+"""Building blocks of `activitysmith_jupyter.composer.widget.Composer` (private).
 
 `parse`, `codegen` and `render` are pure (no ipywidgets): typed text <-> values, the Python snippet,
 the HTML snippets. `fields` holds the field specs and the loops that build, read and load them; `rows`

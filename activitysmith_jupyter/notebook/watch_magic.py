@@ -19,7 +19,7 @@ def _usage(message: str) -> Exception:
 
 def stall_after_option(option: float | None, configured: float | None) -> float | None:
     """``--stall-after`` over ``%config ActivitySmithMagics.stall_after``, checked."""
-    from .stall import check_stall_after
+    from ..hub.stall import check_stall_after
 
     try:
         return check_stall_after(option if option is not None else configured)
@@ -30,7 +30,7 @@ def stall_after_option(option: float | None, configured: float | None) -> float 
 def monitor_command(switch: str, dispatcher: Any) -> str:
     """``%activitysmith monitor on|off``: what to print; UsageError for anything else, or without a
     watchdog (the embedded simulator lives inside the kernel, so nothing outside could show it)."""
-    from . import watchdog
+    from .. import watchdog
 
     if switch not in ("on", "off"):
         raise _usage("%activitysmith monitor needs on or off")

@@ -34,13 +34,13 @@ from IPython.core.error import UsageError
 from traitlets import Float, observe
 from traitlets.config import Configurable
 
-from .cell_sources import SourceInstaller
+from ..integrations.hooks import SourceInstaller
 from .cell_text import MAGIC, derive_title, first_comment
-from .clock import SYSTEM_CLOCK, Clock
-from .outcome import Outcome, outcome_for
-from .payloads import stream_key_from
-from .run_activity import RunActivity, open_bars
-from .wording import format_duration
+from ..clock import SYSTEM_CLOCK, Clock
+from ..hub.outcome import Outcome, outcome_for
+from ..payloads import stream_key_from
+from .auto_activity import RunActivity, open_bars
+from ..hub.wording import format_duration
 
 __all__ = ["ENV_AUTO_AFTER", "DEFAULT_AFTER", "AutoMode", "AutoModeConfig", "auto_command", "env_after", "install_auto", "is_magic_cell",
            "parse_after", "uninstall_auto"]
@@ -196,7 +196,7 @@ class AutoMode:
         return run.activity if run is not None else None
 
     def enable(self, after: float) -> None:
-        from .lifecycle import install_sigterm_handler
+        from ..hub.shutdown import install_sigterm_handler
 
         with self._lock:
             self.after = after

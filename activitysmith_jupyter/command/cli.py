@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     parser = _parser(prog)
     args, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
     if args.command == "simulator":
-        from .simulator.__main__ import main as simulator_main
+        from ..simulator.__main__ import main as simulator_main
 
         return simulator_main(rest, prog=f"{prog} simulator")
     if rest:
@@ -78,8 +78,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         command = command[1:]
     if not command:
         parser.error("run: give the command after --, e.g. `run -- python train.py`")
-    from .errors import PayloadError
-    from .runner import RunOptions, prepare, run_command
+    from ..errors import PayloadError
+    from .run import RunOptions, prepare, run_command
 
     options = RunOptions(command=tuple(command), title=args.title, key=args.key, notify=args.notify,
                          channels=_channels(args.channels))

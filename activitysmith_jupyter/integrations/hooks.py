@@ -43,7 +43,7 @@ class SourceInstaller:
 
     def ensure(self) -> None:
         """Install what is newly imported (cheap when nothing changed: a few dict lookups)."""
-        from .integrations import INTEGRATIONS
+        from . import INTEGRATIONS
 
         modules = sys.modules
         for library, module_name in INTEGRATIONS.items():
@@ -70,7 +70,7 @@ class SourceInstaller:
         """While on, a library imported later (by a running cell) is installed when its import ends."""
         with self._lock:
             if on and self._watcher is None:
-                from .integrations import INTEGRATIONS
+                from . import INTEGRATIONS
 
                 wanted = [lib for lib in INTEGRATIONS if lib not in SELF_FOLLOWED and lib not in sys.modules]
                 self._watcher = _ImportWatcher(wanted, self._imported)
@@ -83,7 +83,7 @@ class SourceInstaller:
                     pass
 
     def _imported(self, library: str) -> None:
-        from .integrations import INTEGRATIONS
+        from . import INTEGRATIONS
 
         if library in INTEGRATIONS:
             self._install(library, INTEGRATIONS[library])

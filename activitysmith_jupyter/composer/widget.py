@@ -5,7 +5,7 @@ As you type it shows the exact JSON body, a Lock Screen preview (`preview.py`), 
 sends the same thing with this package. Its buttons send through the shared client.
 
 State lives in traits (`payload`, `endpoint`, `stream_key`, `problems`, `result`); the field widgets
-and their layout live in `activitysmith_jupyter._composer`. No API key or client is ever stored in a
+and their layout live in `activitysmith_jupyter.composer`. No API key or client is ever stored in a
 trait: widget state is saved into notebooks.
 """
 from __future__ import annotations
@@ -17,11 +17,12 @@ from typing import Any
 import ipywidgets as widgets  # type: ignore[import-untyped, unused-ignore]
 import traitlets
 
-from . import payloads, preview
-from ._composer.codegen import python_snippet
-from ._composer.forms import LiveActivityForm, NotificationForm
-from ._composer.render import code_html, json_html, problems_html, result_html
-from .errors import ActivitySmithError, APIError, PayloadError, Problem
+from .. import payloads
+from ..simulator import preview
+from .codegen import python_snippet
+from .forms import LiveActivityForm, NotificationForm
+from .render import code_html, json_html, problems_html, result_html
+from ..errors import ActivitySmithError, APIError, PayloadError, Problem
 
 __all__ = ["Composer"]
 
@@ -32,7 +33,7 @@ class Composer(widgets.VBox):  # type: ignore[misc, unused-ignore]
     """Compose, check, preview and send a push notification or a Live Activity stream update.
 
     ``Composer(client=None, *, payload=None, endpoint=None, stream_key=None)``: ``client`` defaults
-    to `activitysmith_jupyter.client.default_client()` (resolved when a button is clicked);
+    to `activitysmith_jupyter.api.client.default_client()` (resolved when a button is clicked);
     ``payload`` loads an existing request body (a body with ``content_state`` opens the Live
     Activity tab). Set ``composer.payload = {...}`` to load another one.
     """
@@ -228,7 +229,7 @@ class Composer(widgets.VBox):  # type: ignore[misc, unused-ignore]
     # ----------------------------------------------------------------------------------- send
     def _get_client(self) -> Any:
         if self._client is None:
-            from .client import default_client
+            from ..api.client import default_client
 
             return default_client()
         return self._client

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import httpx
 
-from ._endpoints import ApiEndpoint, endpoint_for
+from .endpoints import ApiEndpoint, endpoint_for
 
 __all__ = [
     "exponential_backoff",

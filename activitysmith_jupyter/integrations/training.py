@@ -33,10 +33,10 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
-from ..hub import Activity, current_activity
-from ..cell_end import after_this_cell
+from ..hub.activity import Activity, current_activity
+from ..hub.after_cell import after_this_cell
 from ..clock import SYSTEM_CLOCK, Clock
-from ..outcome import Outcome, Snapshot, outcome_for
+from ..hub.outcome import Outcome, Snapshot, outcome_for
 
 __all__ = ["RunFollower", "SettlesOnExit", "FEED_INTERVAL", "MAX_STALE", "ordered_metrics", "positive_int"]
 

@@ -1,9 +1,9 @@
 """The hub: one :class:`Activity` owns a Live Activity's lifecycle for every front end.
 
 The tqdm drop-in, the cell magic, ``with Activity(...)`` in a script and the framework callbacks all
-create an Activity, feed it :class:`~activitysmith_jupyter.outcome.Snapshot` s (from a
+create an Activity, feed it :class:`~activitysmith_jupyter.hub.outcome.Snapshot` s (from a
 :class:`ProgressSource`, or by hand with ``update``/``step``/``metrics``) and end it with one
-:data:`~activitysmith_jupyter.outcome.Outcome`. Nothing here blocks on the network: every state is
+:data:`~activitysmith_jupyter.hub.outcome.Outcome`. Nothing here blocks on the network: every state is
 handed to the dispatcher, which sends it from its own thread (paced by its ``UpdatePolicy``; a waiting
 update is replaced by a newer one). No IPython, no tqdm: the sources that meet a library live in
 ``activitysmith_jupyter.integrations``.
@@ -19,8 +19,9 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from . import content as _content, lifecycle as _lifecycle, watchdog as _watchdog
-from .clock import SYSTEM_CLOCK, Clock
+from . import content as _content, shutdown as _lifecycle
+from .. import watchdog as _watchdog
+from ..clock import SYSTEM_CLOCK, Clock
 from .current import CurrentStack, check_choice
 from .failure import format_failure
 from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, outcome_for
@@ -32,8 +33,8 @@ from .wording import elapsed_bucket, elapsed_text, format_duration, truncate
 if TYPE_CHECKING:  # type-only: the dispatcher and its policy load with the first activity
     from types import TracebackType
 
-    from .dispatch import Dispatcher
-    from .policy import UpdatePolicy
+    from ..delivery.dispatcher import Dispatcher
+    from ..delivery.policy import UpdatePolicy
 
 __all__ = [
     "Activity", "ActivityType", "NotifyPolicy", "Outcome", "ProgressSource", "current_activity", "elapsed_bucket",
@@ -115,7 +116,7 @@ class Activity:
         stall_after: float | None = DEFAULT_STALL_AFTER,
         monitor: bool = False,
     ) -> None:
-        from . import payloads
+        from .. import payloads
 
         if not isinstance(title, str) or not title.strip():
             raise ValueError(f"title={title!r}: an activity needs a non-empty title")
@@ -130,7 +131,7 @@ class Activity:
         self.key += self.rank.key_suffix
         payloads.check("end_stream", {}, key=self.key)  # PayloadError naming the key, before anything is sent
         if dispatcher is None:
-            from .dispatch import dispatcher_for
+            from ..delivery.dispatcher import dispatcher_for
 
             dispatcher = dispatcher_for(client)
         self.title = title

@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
-    from .hub import Activity, ProgressSource
+    from .activity import Activity, ProgressSource
 
 __all__ = ["activity", "default_sources"]
 
@@ -73,14 +73,14 @@ class activity(contextlib.ContextDecorator):  # noqa: N801 - the name issue 12 f
                  notify: Literal["always", "failure", "never"] = "always",
                  channels: Sequence[str] | str = (), color: str | None = "blue", client: Any = None,
                  sources: Sequence[ProgressSource] | None = None, **options: Any) -> None:
-        from .hub import Activity
+        from .activity import Activity
 
         self._options: dict[str, Any] = dict(key=key, type=type, steps=steps, subtitle=subtitle, notify=notify,
                                              channels=channels, color=color, client=client, **options)
         self.title = title
         self._sources = None if sources is None else tuple(sources)
         if not isinstance(channels, (str, list, tuple)):  # 123, {...}: the payload rules word the problem
-            from . import payloads
+            from .. import payloads
 
             payloads.prepare("stream", {"content_state": {"title": "t", "type": "progress", "percentage": 0},
                                         "channels": channels}, key="check")
@@ -94,7 +94,7 @@ class activity(contextlib.ContextDecorator):  # noqa: N801 - the name issue 12 f
         return stack
 
     def _open(self) -> Activity:
-        from .hub import Activity
+        from .activity import Activity
 
         act = Activity(self.title, **self._options)
         act.__enter__()  # start, current_activity()
@@ -149,7 +149,8 @@ def _check(probe: Activity) -> None:
     """A bad option raises at ``activity(...)``, before anything is sent: the hub's own checks (title,
     type, notify, steps, key) ran in `probe`'s constructor; the first state it would send (color,
     channels) is checked here as the dispatcher would check it."""
-    from . import content, payloads
+    from . import content
+    from .. import payloads
 
     state = content.first_state(probe.title, activity_type=probe.type, steps=probe.steps, subtitle=probe.subtitle,
                                 color=probe.color, metrics={})

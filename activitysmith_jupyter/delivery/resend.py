@@ -17,9 +17,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ._retry import MAX_RETRY_AFTER, Failure, classify_failure, exponential_backoff
-from .errors import (APIConnectionError, APIError, APITimeoutError, AuthenticationError, LiveActivityLimitError,
-                     NotFoundError, RateLimitError)
+from ..api.retry import MAX_RETRY_AFTER, Failure, classify_failure, exponential_backoff
+from ..errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    LiveActivityLimitError,
+    NotFoundError,
+    RateLimitError,
+)
 
 __all__ = ["LIVE_ACTIVITY_LIMIT_BACKOFF", "MAX_BACKOFF", "Notice", "Plan", "Verdict", "generic_warning", "notice",
            "plan_failure"]

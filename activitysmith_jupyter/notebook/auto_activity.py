@@ -7,8 +7,8 @@ import sys
 from typing import Any
 
 from .cell import ActivitySettings, CellActivity
-from .outcome import Outcome, Snapshot
-from .wording import elapsed_bucket, format_duration
+from ..hub.outcome import Outcome, Snapshot
+from ..hub.wording import elapsed_bucket, format_duration
 
 __all__ = ["RunActivity", "open_bars"]
 
@@ -72,7 +72,7 @@ class RunActivity(CellActivity):
     def _follow_bars(self) -> None:
         """Follow the run's tqdm bars: those opened since its first cell, not since the threshold."""
         try:
-            from .integrations.tqdm import BarObserver, BarSource
+            from ..integrations.tqdm import BarObserver, BarSource
         except ImportError:
             return
         stale = self._stale_bars

@@ -23,7 +23,7 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-from ._retry import exponential_backoff
+from ..api.retry import exponential_backoff
 
 __all__ = ["UpdatePolicy", "RequestBudget", "StreamPacing"]
 

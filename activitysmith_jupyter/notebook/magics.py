@@ -25,8 +25,8 @@ from .auto import AutoModeConfig, auto_command, install_auto, uninstall_auto
 from .cell import ActivitySettings, CellActivity
 from .cell_text import MAGIC, derive_title, first_comment, masked_key, notebook_name, notify_text, one_line
 from .cell_text import arg_split, check_option_names, transform_progress_cell
-from .outcome import outcome_for
-from .payloads import COLORS, STREAM_KEY_RULE, stream_key_from, validate
+from ..hub.outcome import outcome_for
+from ..payloads import COLORS, STREAM_KEY_RULE, stream_key_from, validate
 from .watch_magic import STALL_AFTER_HELP, monitor_command, stall_after_option
 
 __all__ = [
@@ -122,10 +122,10 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
                            "elapsed time (2 min steps up to 10 min, 5 min steps up to 1 h, then 15 min).")
     stall_after = Float(600.0, min=0.0, allow_none=True, config=True, help=STALL_AFTER_HELP)
     update_policy = Instance(
-        "activitysmith_jupyter.policy.UpdatePolicy",
+        "activitysmith_jupyter.delivery.policy.UpdatePolicy",
         allow_none=True,
         config=True,
-        help="How often one activity may be updated: an activitysmith_jupyter.dispatch.UpdatePolicy "
+        help="How often one activity may be updated: an activitysmith_jupyter.delivery.dispatcher.UpdatePolicy "
         "given to the dispatcher of the client in use. None: the dispatcher's own (the iOS budget).",
     )
     client = Unicode(
@@ -171,7 +171,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
         if name is None:
             name, source = self.client or None, "ActivitySmithMagics.client"
         if name is None:
-            from .client import default_client
+            from ..api.client import default_client
 
             return default_client()
         if name not in self._shell.user_ns:
@@ -184,7 +184,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
         return client
 
     def _dispatcher(self, client: Any) -> Any:
-        from .dispatch import dispatcher_for
+        from ..delivery.dispatcher import dispatcher_for
 
         dispatcher = client if hasattr(client, "update_stream") else dispatcher_for(client)
         if self.update_policy is not None:

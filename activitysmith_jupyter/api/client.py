@@ -14,8 +14,8 @@ from typing import Any, cast
 
 import httpx
 
-from . import _requests as rq
-from ._resources import (
+from . import requests as rq
+from .resources import (
     AsyncLiveActivities,
     AsyncMetrics,
     AsyncNotifications,
@@ -23,10 +23,10 @@ from ._resources import (
     Metrics,
     Notifications,
 )
-from ._retry import DEFAULT_MAX_RETRIES
-from ._settings import USER_AGENT, Settings, mask_key, resolve_settings
-from .clock import SYSTEM_CLOCK, Clock, SystemClock
-from .responses import APIObject, AppIconBadgeCountUpdateResponse
+from .retry import DEFAULT_MAX_RETRIES
+from .settings import USER_AGENT, Settings, mask_key, resolve_settings
+from ..clock import SYSTEM_CLOCK, Clock, SystemClock
+from ..responses import APIObject, AppIconBadgeCountUpdateResponse
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -58,7 +58,7 @@ class _Base:
                                           simulator_transport=getattr(transport, "simulator", None) is not None)
         self.simulator: Any = None
         if self._settings.embedded:
-            from .simulator import shared_simulator  # only now: the simulator is not needed with a key
+            from ..simulator import shared_simulator  # only now: the simulator is not needed with a key
 
             self.simulator = shared_simulator()
             transport = self.simulator.transport()
@@ -157,7 +157,7 @@ class ActivitySmith(_Base):
         # httpx ignores the proxy variables as soon as a transport is passed.
         self._direct: httpx.BaseTransport | None = None
         if transport is None:
-            from ._transport import StdlibTransport, proxy_applies
+            from .transport import StdlibTransport, proxy_applies
 
             if not proxy_applies(self._base):
                 transport = self._direct = StdlibTransport()
