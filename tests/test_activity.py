@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from activitysmith_jupyter.hub.activity.activity import current_activity, elapsed_bucket, format_duration, format_failure
+from activitysmith_jupyter.hub.activity import current_activity, elapsed_bucket, format_duration, format_failure
 from activitysmith_jupyter.notebook.cell import ActivitySettings, CellActivity
 from activitysmith_jupyter.clock import FakeClock
 from activitysmith_jupyter.payloads import stream_key_from

@@ -15,14 +15,8 @@ pytest.importorskip("IPython")
 from IPython.core.error import UsageError  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 
-from activitysmith_jupyter.notebook.auto import (
-    AutoMode,
-    install_auto,
-    is_magic_cell,
-    parse_after,
-    uninstall_auto,
-)
-from activitysmith_jupyter.hub.activity.activity import current_activity  # noqa: E402
+from activitysmith_jupyter.notebook.auto import AutoMode, install_auto, is_magic_cell, parse_after, uninstall_auto  # noqa: E402
+from activitysmith_jupyter.hub.activity import current_activity  # noqa: E402
 
 ENV_VARS = ("ACTIVITYSMITH_NOTIFY", "ACTIVITYSMITH_CHANNELS", "ACTIVITYSMITH_COLOR", "JPY_SESSION_NAME",
             "ACTIVITYSMITH_AUTO_AFTER")

@@ -4,14 +4,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from activitysmith_jupyter.delivery.resend import (
-    LIVE_ACTIVITY_LIMIT_BACKOFF,
-    MAX_BACKOFF,
-    Verdict,
-    plan_failure,
-)
+from activitysmith_jupyter.delivery.resend import LIVE_ACTIVITY_LIMIT_BACKOFF, MAX_BACKOFF, Verdict, plan_failure
 from activitysmith_jupyter.api.retry import MAX_RETRY_AFTER
-from activitysmith_jupyter.errors import APIConnectionError, APIError, APITimeoutError, error_for_status
+from activitysmith_jupyter.errors import (APIConnectionError, APIError, APITimeoutError, error_for_status)
 
 
 def api_error(status: int, *, retry_after: float | None = None, body: bytes = b"") -> APIError:

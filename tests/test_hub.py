@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 
-from activitysmith_jupyter.hub.activity.activity import Activity, current_activity
+from activitysmith_jupyter.hub.activity import Activity, current_activity
 from activitysmith_jupyter.errors import PayloadError
-from activitysmith_jupyter.hub.activity.outcome import Snapshot
+from activitysmith_jupyter.hub.outcome import Snapshot
 
 
 def states(sim, key: str) -> list[tuple[str, dict]]:

@@ -11,7 +11,7 @@ import pytest
 from integration_helpers import pushes, stream_puts
 from process_helpers import ended
 
-from activitysmith_jupyter.hub.activity.activity import Activity
+from activitysmith_jupyter.hub.activity import Activity
 
 distributed = pytest.importorskip("distributed")
 cloudpickle = pytest.importorskip("cloudpickle")

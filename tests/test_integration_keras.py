@@ -13,7 +13,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from activitysmith_jupyter.hub.activity.activity import Activity
+from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.integrations.training import MAX_STALE
 from activitysmith_jupyter.integrations.keras import ActivitySmithCallback
 from activitysmith_jupyter.delivery.policy import UpdatePolicy

@@ -8,7 +8,7 @@ import pytest
 
 lgb = pytest.importorskip("lightgbm")
 
-from activitysmith_jupyter.hub.activity.activity import Activity
+from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.integrations.lightgbm import ActivitySmithCallback
 from integration_helpers import dispatcher, pushes, run_child, shown, the_activity  # noqa: F401
 from shell_helpers import fresh_shell

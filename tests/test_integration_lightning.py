@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from _lightning_loop import FakeTrainer, fit_like_lightning
-from activitysmith_jupyter.hub.activity.activity import Activity
+from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.integrations.lightning import ActivitySmithCallback
 
 ROOT = Path(__file__).resolve().parents[1]

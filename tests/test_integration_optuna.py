@@ -9,7 +9,7 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
-from activitysmith_jupyter.hub.activity.activity import Activity
+from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.integrations.optuna import ActivitySmithCallback
 from integration_helpers import dispatcher, pushes, run_child, shown, the_activity  # noqa: F401
 

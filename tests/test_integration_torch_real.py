@@ -166,7 +166,7 @@ def test_a_real_lightning_fit_that_raises_fails(dispatcher, sim, clock) -> None:
 
 def test_the_observer_follows_a_real_lightning_progress_bar(dispatcher, sim, clock) -> None:
     L = pytest.importorskip("lightning.pytorch")
-    from activitysmith_jupyter.hub.activity.activity import Activity
+    from activitysmith_jupyter.hub.activity import Activity
     from activitysmith_jupyter.integrations.tqdm import BarSource
 
     act = Activity("PL bars", key="pl-bars", dispatcher=dispatcher, clock=clock).start()
@@ -203,7 +203,7 @@ def test_lightning_loads_our_callback_through_its_entry_point_inside_an_activity
     """The entry point as Lightning reads it (importlib.metadata), declared by a dist-info on sys.path
     exactly as pyproject.toml declares it for the installed package."""
     L = pytest.importorskip("lightning.pytorch")
-    from activitysmith_jupyter.hub.activity.activity import Activity
+    from activitysmith_jupyter.hub.activity import Activity
     from activitysmith_jupyter.integrations.lightning import ActivitySmithCallback
 
     dist = tmp_path / "activitysmith_ep_probe-0.dist-info"

@@ -21,7 +21,7 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import EarlyStoppingCallback
 
 from _hf_trainer_loop import arguments, handler_for, losses, train_like_the_trainer
-from activitysmith_jupyter.hub.activity.activity import Activity, current_activity
+from activitysmith_jupyter.hub.activity import Activity, current_activity
 from activitysmith_jupyter.integrations.transformers import ActivitySmithCallback
 
 ROOT = Path(__file__).resolve().parents[1]

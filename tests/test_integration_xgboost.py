@@ -8,7 +8,7 @@ import pytest
 
 xgb = pytest.importorskip("xgboost")
 
-from activitysmith_jupyter.hub.activity.activity import Activity
+from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.integrations.xgboost import ActivitySmithCallback
 from integration_helpers import dispatcher, pushes, run_child, shown, the_activity  # noqa: F401
 

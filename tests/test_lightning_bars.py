@@ -20,7 +20,7 @@ pytest.importorskip("tqdm")
 
 from tqdm.auto import tqdm as _tqdm
 
-from activitysmith_jupyter.hub.activity.activity import Activity
+from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.integrations.tqdm import BarSource
 
 BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}{postfix}]"

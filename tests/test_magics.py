@@ -23,7 +23,7 @@ pytest.importorskip("IPython")
 from IPython.core.error import UsageError  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 
-from activitysmith_jupyter.hub.activity.activity import current_activity  # noqa: E402
+from activitysmith_jupyter.hub.activity import current_activity  # noqa: E402
 from activitysmith_jupyter.notebook.magics import ActivitySmithMagics, derive_title, transform_progress_cell  # noqa: E402
 
 ENV_VARS = ("ACTIVITYSMITH_NOTIFY", "ACTIVITYSMITH_CHANNELS", "ACTIVITYSMITH_COLOR", "JPY_SESSION_NAME")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from activitysmith_jupyter import payloads
-from activitysmith_jupyter.hub.activity.outcome import (
+from activitysmith_jupyter.hub.outcome import (
     OUTCOMES,
     FinalState,
     Snapshot,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from activitysmith_jupyter.hub.activity.ranks import ALL_RANKS_ENV, RankInfo, all_ranks_from_env, detect_rank, rank_role
+from activitysmith_jupyter.hub.ranks import ALL_RANKS_ENV, RankInfo, all_ranks_from_env, detect_rank, rank_role
 
 CASES = [
     ({}, None, None, True, ""),
@@ -75,6 +75,6 @@ def test_rank_role_decides_who_mirrors(env, option, mirrors, suffix) -> None:
     (RankInfo(), "RuntimeError: CUDA out of memory"),
 ], ids=["global", "per-node", "single-process"])
 def test_failure_text_names_the_rank(info: RankInfo, text: str) -> None:
-    from activitysmith_jupyter.hub.activity.ranks import RankRole
+    from activitysmith_jupyter.hub.ranks import RankRole
 
     assert RankRole(info=info).failure_text("RuntimeError: CUDA out of memory") == text

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from activitysmith_jupyter.hub.activity.activity import Activity
-from activitysmith_jupyter.hub.activity.outcome import Snapshot
+from activitysmith_jupyter.hub.activity import Activity
+from activitysmith_jupyter.hub.outcome import Snapshot
 
 LAUNCHER_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "NODE_RANK", "GROUP_RANK", "LOCAL_WORLD_SIZE", "SLURM_PROCID",
                  "SLURM_NTASKS", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "JAX_PROCESS_ID", "ACTIVITYSMITH_ALL_RANKS")

@@ -7,7 +7,7 @@ import pytest
 from process_helpers import ended
 
 from activitysmith_jupyter import activity
-from activitysmith_jupyter.hub.activity.activity import Activity
+from activitysmith_jupyter.hub.activity import Activity
 
 rich_progress = pytest.importorskip("rich.progress")
 dask = pytest.importorskip("dask")

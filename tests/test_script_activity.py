@@ -7,7 +7,7 @@ import pytest
 from process_helpers import child_env, ended, pushes, python, script
 
 from activitysmith_jupyter import activity, current_activity
-from activitysmith_jupyter.hub.activity.activity import Activity
+from activitysmith_jupyter.hub.activity import Activity
 
 
 def test_with_block_steps_metrics_and_success_push(server, sim, tmp_path) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from activitysmith_jupyter.hub.activity.activity import Activity
+from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.clock import FakeClock
-from activitysmith_jupyter.hub.activity.outcome import Snapshot
-from activitysmith_jupyter.hub.activity.stall import StallWatch, check_stall_after, stall_push, stall_subtitle
+from activitysmith_jupyter.hub.outcome import Snapshot
+from activitysmith_jupyter.hub.stall import StallWatch, check_stall_after, stall_push, stall_subtitle
 
 
 def make(dispatcher, clock, **options) -> Activity:

@@ -488,7 +488,7 @@ async def test_async_for_bar_completes_and_a_cancelled_one_ends_incomplete(dispa
 
 
 def test_the_bar_observer_is_a_progress_source_for_any_activity(dispatcher, sim, null) -> None:
-    from activitysmith_jupyter.hub.activity.activity import Activity
+    from activitysmith_jupyter.hub.activity import Activity
     from activitysmith_jupyter.integrations.tqdm import BarSource
 
     leftover = tqdm_auto(total=5, desc="leftover", file=null)  # open before: not this activity's progress

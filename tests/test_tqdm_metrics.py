@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from activitysmith_jupyter import payloads
-from activitysmith_jupyter.hub.activity.activity import Activity
+from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.integrations._tqdm_bars import postfix_metrics
 from activitysmith_jupyter.delivery.policy import UpdatePolicy
 from activitysmith_jupyter.tqdm import tqdm
