@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from activitysmith_jupyter.hub.activity import current_activity, elapsed_bucket, format_duration, format_failure
-from activitysmith_jupyter.notebook.cell import ActivitySettings, CellActivity
+from activitysmith_jupyter.hub.options import RunOptions
+from activitysmith_jupyter.notebook.cell import CellActivity
 from activitysmith_jupyter.clock import FakeClock
 from activitysmith_jupyter.payloads import stream_key_from
 
@@ -19,8 +20,9 @@ def cell_clock() -> FakeClock:
 
 
 def make(dispatcher, cell_clock, **overrides) -> CellActivity:
-    settings = ActivitySettings(**{"stream_key": "job", "title": "Job", **overrides})
-    return CellActivity(settings, dispatcher=dispatcher, clock=cell_clock)
+    fields = {"key": "job", "title": "Job", **overrides}
+    fields["key"] = fields.pop("stream_key", fields["key"])
+    return CellActivity(RunOptions(dispatcher=dispatcher, **fields), clock=cell_clock)
 
 
 def stream_puts(sim) -> list[dict]:
@@ -69,16 +71,15 @@ def test_start_queues_the_first_state_and_becomes_current(dispatcher, cell_clock
     assert put["content_state"] == {"title": "Job", "type": "progress", "percentage": 0,
                                     "subtitle": "Running…", "color": "blue"}
     assert put["target"] == {"channels": ["ops"]}
-    act.finish("completed")
+    act.end("completed")
     assert current_activity() is None
 
 
 def test_a_bad_first_state_raises_and_leaves_no_current_activity(dispatcher, cell_clock) -> None:
     from activitysmith_jupyter.errors import PayloadError
 
-    act = make(dispatcher, cell_clock, color="pink")
-    with pytest.raises(PayloadError):
-        act.start(background=False)
+    with pytest.raises(PayloadError):  # the run options are checked before anything starts
+        make(dispatcher, cell_clock, color="pink").start(background=False)
     assert current_activity() is None
 
 
@@ -91,7 +92,7 @@ def test_elapsed_time_updates_only_when_the_coarse_bucket_changes(dispatcher, ce
     assert [s["subtitle"] for s in stream_puts(sim)] == [
         "Running…", "Running · 2m elapsed", "Running · 4m elapsed"
     ]
-    act.finish("completed")
+    act.end("completed")
 
 
 def test_bars_drive_percentage_and_subtitle_and_stop_elapsed_updates(dispatcher, cell_clock, sim) -> None:
@@ -108,7 +109,7 @@ def test_bars_drive_percentage_and_subtitle_and_stop_elapsed_updates(dispatcher,
     assert len(sim.requests) == sent
     act.on_bar(bar(7, None, desc="rows"))
     assert act.content_state["subtitle"] == "rows: 7 it"
-    act.finish("completed")
+    act.end("completed")
 
 
 def test_a_bar_with_a_rate_shows_it_and_a_wall_clock_eta_like_the_tqdm_hook(dispatcher, cell_clock) -> None:
@@ -120,7 +121,7 @@ def test_a_bar_with_a_rate_shows_it_and_a_wall_clock_eta_like_the_tqdm_hook(disp
     subtitle = act.content_state["subtitle"]
     assert subtitle == "train: " + bar_subtitle(snap, cell_clock.time())
     assert "25/100 · 2.00it/s · ETA " in subtitle
-    act.finish("completed")
+    act.end("completed")
 
 
 def test_step_fills_segments_and_grows_the_total(dispatcher, cell_clock) -> None:
@@ -131,7 +132,7 @@ def test_step_fills_segments_and_grows_the_total(dispatcher, cell_clock) -> None
     act.step("extra")
     state = act.content_state
     assert (state["current_step"], state["number_of_steps"], state["subtitle"]) == (3, 3, "extra")
-    act.finish("completed")
+    act.end("completed")
     assert act.content_state["current_step"] == 3
 
 
@@ -139,7 +140,7 @@ def test_step_on_progress_with_steps_moves_the_bar(dispatcher, cell_clock) -> No
     act = make(dispatcher, cell_clock, steps=4).start(background=False)
     act.step()
     assert act.content_state["percentage"] == 25.0 and act.content_state["subtitle"] == "Step 1 of 4"
-    act.finish("completed")
+    act.end("completed")
 
 
 def test_update_rejects_bad_fields_and_keeps_the_old_state(dispatcher, cell_clock) -> None:
@@ -151,7 +152,7 @@ def test_update_rejects_bad_fields_and_keeps_the_old_state(dispatcher, cell_cloc
     assert act.content_state["percentage"] == 0
     act.update(percentage=50, subtitle="half")
     assert act.content_state["subtitle"] == "half"
-    act.finish("completed")
+    act.end("completed")
     act.update(percentage=60)  # after the end: ignored
     assert act.content_state["percentage"] == 100
 
@@ -174,7 +175,7 @@ def test_updates_from_other_threads_racing_the_end_never_reopen_the_activity(dis
             t.start()
         for _ in threads:
             assert warm.acquire(timeout=5)
-        act.finish("completed")
+        act.end("completed")
         stop.set()
         for t in threads:
             t.join()
@@ -205,8 +206,8 @@ def test_finish_sends_the_final_state_and_the_push_per_policy(
         {}["missing"]
     except KeyError as exc:
         error = exc
-    act.finish(outcome, error if outcome == "failed" else None)
-    act.finish("completed")  # idempotent
+    act.end(outcome, error=error if outcome == "failed" else None)
+    act.end("completed")  # idempotent
     assert dispatcher.flush(5)
     [end] = [r.json for r in sim.requests if r.method == "DELETE"]
     assert end["content_state"]["subtitle"] == subtitle and end["content_state"]["color"] == color
@@ -244,6 +245,6 @@ def test_a_cells_end_names_the_last_bar_s_count_like_a_plain_bar(dispatcher, cel
     act = make(dispatcher, cell_clock).start(background=False)
     act.on_bar(bar(25, 100))
     cell_clock.advance(90)
-    act.finish("stopped")
+    act.end("stopped")
     state = act.content_state
     assert (state["subtitle"], state["percentage"], state["color"]) == ("Stopped at 25/100 · 1m 30s", 25.0, "orange")

@@ -251,9 +251,9 @@ def test_auto_mistakes_raise_usage_errors_naming_the_field(ip, line, message) ->
 def test_the_environment_turns_auto_mode_on_at_load(dispatcher, monkeypatch) -> None:
     monkeypatch.setenv("ACTIVITYSMITH_AUTO_AFTER", "45")
     with fresh_shell(extension=True) as shell:
-        assert _magics(shell)._auto.after == 45
+        assert _magics(shell).auto_mode.after == 45
         shell.run_line_magic("activitysmith", "auto off")
-        assert not _magics(shell)._auto.on
+        assert not _magics(shell).auto_mode.on
 
 
 def test_config_wins_over_the_environment_at_load(dispatcher, monkeypatch) -> None:
@@ -266,7 +266,7 @@ def test_config_wins_over_the_environment_at_load(dispatcher, monkeypatch) -> No
         shell.update_config(cfg)  # as an IPython profile would
         shell.run_line_magic("load_ext", "activitysmith_jupyter")
         try:
-            assert _magics(shell)._auto.after == 5
+            assert _magics(shell).auto_mode.after == 5
         finally:
             shell.run_line_magic("unload_ext", "activitysmith_jupyter")
 
@@ -275,7 +275,7 @@ def test_a_bad_environment_value_warns_and_leaves_auto_mode_off(monkeypatch) -> 
     monkeypatch.setenv("ACTIVITYSMITH_AUTO_AFTER", "thirty")
     with pytest.warns(UserWarning, match="ACTIVITYSMITH_AUTO_AFTER='thirty' is not a number of seconds"):
         with fresh_shell(extension=True) as shell:
-            assert not _magics(shell)._auto.on
+            assert not _magics(shell).auto_mode.on
 
 
 def test_auto_off_right_after_a_long_cell_ends_its_run_completed(ip, sim) -> None:

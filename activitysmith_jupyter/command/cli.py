@@ -79,9 +79,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if not command:
         parser.error("run: give the command after --, e.g. `run -- python train.py`")
     from ..errors import PayloadError
-    from .run import RunOptions, prepare, run_command
+    from .run import CommandOptions, prepare, run_command
 
-    options = RunOptions(command=tuple(command), title=args.title, key=args.key, notify=args.notify,
+    options = CommandOptions(command=tuple(command), title=args.title, key=args.key, notify=args.notify,
                          channels=_channels(args.channels))
     try:
         activity = prepare(options)

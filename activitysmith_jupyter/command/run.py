@@ -28,7 +28,7 @@ from .child_bars import BarPipe, child_environment
 if TYPE_CHECKING:
     from ..hub.outcome import Outcome
 
-__all__ = ["RunOptions", "StderrTail", "default_title", "exit_outcome", "prepare", "run_command"]
+__all__ = ["CommandOptions", "StderrTail", "default_title", "exit_outcome", "prepare", "run_command"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
@@ -44,7 +44,7 @@ Notify = Literal["always", "failure", "never"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class RunOptions:
+class CommandOptions:
     command: tuple[str, ...]
     title: str | None = None
     key: str | None = None
@@ -197,7 +197,7 @@ def _terminal_sent_it_too() -> bool:
         os.close(fd)
 
 
-def prepare(options: RunOptions) -> Any:
+def prepare(options: CommandOptions) -> Any:
     """The activity for `options` (not started). Bad options raise here (ValueError, PayloadError)."""
     from ..hub.activity import Activity
 
@@ -206,7 +206,7 @@ def prepare(options: RunOptions) -> Any:
     return Activity(title, key=options.key, notify="never", channels=options.channels)
 
 
-def run_command(options: RunOptions, *, activity: Any = None, environ: Mapping[str, str] | None = None,
+def run_command(options: CommandOptions, *, activity: Any = None, environ: Mapping[str, str] | None = None,
                 stderr: TextIO | None = None) -> int:
     """Run `options.command` as one Live Activity; return its exit status (negative: killed by that
     signal, after the closing sends were flushed, so the caller can die the same way)."""
@@ -247,7 +247,7 @@ def run_command(options: RunOptions, *, activity: Any = None, environ: Mapping[s
     return returncode
 
 
-def _finish(act: Any, options: RunOptions, outcome: Any, reason: str | None, message: str | None,
+def _finish(act: Any, options: CommandOptions, outcome: Any, reason: str | None, message: str | None,
             final_state: Callable[..., Any]) -> None:
     last = act.last_snapshot
     act.end(outcome, error=reason)

@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from . import content as _content, shutdown as _lifecycle
 from .. import watchdog as _watchdog
 from ..clock import SYSTEM_CLOCK, Clock
-from .current import CurrentStack, check_choice
+from .current import CurrentStack
+from .options import ActivityType, NotifyPolicy, RunOptions, check_choice
+from ..payloads import check as check_payload, stream_key_from
 from .failure import format_failure
 from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, outcome_for
 from .ranks import rank_role
-from .stall import DEFAULT_STALL_AFTER, StallWatch, check_stall_after, stall_notice
+from .stall import StallWatch, stall_notice
 from .ticker import Ticker
 from .wording import elapsed_bucket, elapsed_text, format_duration, truncate
 
@@ -37,16 +39,12 @@ if TYPE_CHECKING:  # type-only: the dispatcher and its policy load with the firs
     from ..delivery.policy import UpdatePolicy
 
 __all__ = [
-    "Activity", "ActivityType", "NotifyPolicy", "Outcome", "ProgressSource", "current_activity", "elapsed_bucket",
+    "Activity", "ActivityType", "NotifyPolicy", "Outcome", "ProgressSource", "RunOptions", "current_activity", "elapsed_bucket",
     "format_duration", "format_failure", "outcome_for", "pop_current", "push_current",
 ]
 
 log = logging.getLogger("activitysmith_jupyter")
 
-NotifyPolicy = Literal["always", "failure", "never"]
-ActivityType = Literal["progress", "segmented_progress", "stats", "value"]
-TYPES: tuple[str, ...] = ("progress", "segmented_progress", "stats", "value")
-NOTIFY: tuple[str, ...] = ("always", "failure", "never")
 
 
 class ProgressSource(Protocol):
@@ -94,62 +92,37 @@ class Activity:
 
     def __init__(
         self,
-        title: str,
+        title: str | RunOptions,
         *,
-        key: str | None = None,
-        type: ActivityType = "progress",
-        steps: int | None = None,
-        subtitle: str | None = None,
-        notify: NotifyPolicy = "always",
-        channels: Sequence[str] | str = (),
-        color: str | None = "blue",
-        client: Any = None,
-        dispatcher: Dispatcher | None = None,
-        policy: UpdatePolicy | None = None,
         clock: Clock = SYSTEM_CLOCK,
-        colors: Mapping[str, str | None] | None = None,
         describe_file: Callable[[str], str | None] | None = None,
-        elapsed_updates: bool = True,
         name_count: bool = True,
-        all_ranks: bool | None = None,
-        rank: int | None = None,
-        stall_after: float | None = DEFAULT_STALL_AFTER,
-        monitor: bool = False,
+        **options: Any,
     ) -> None:
-        from .. import payloads
-
-        if not isinstance(title, str) or not title.strip():
-            raise ValueError(f"title={title!r}: an activity needs a non-empty title")
-        check_choice(type, TYPES, "type")
-        check_choice(notify, NOTIFY, "notify")
-        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
-            raise ValueError(f"steps={steps!r}: a whole number of at least 1, or None")
-        for outcome in colors or {}:
-            check_choice(outcome, OUTCOMES, "colors key")
-        self.key = key if key is not None else payloads.stream_key_from(title, default="activity", max_length=200)
-        self.rank = rank_role(all_ranks, rank=rank)  # who speaks in a distributed job (ranks.py)
-        self.key += self.rank.key_suffix
-        payloads.check("end_stream", {}, key=self.key)  # PayloadError naming the key, before anything is sent
+        """`title` and keyword `options` (see :class:`RunOptions`), or one `RunOptions`. `clock`: time
+        (tests inject a fake one); `describe_file`: how a push names a file ("Cell In[3]");
+        `name_count`: the end names the last snapshot's count ("Done · 8/8 in 3s")."""
+        opts = title if isinstance(title, RunOptions) else RunOptions(title=title, **options)
+        if isinstance(title, RunOptions) and options:
+            opts = opts.replace(**options)
+        self.options = opts
+        key = opts.key if opts.key is not None else stream_key_from(opts.title, default="activity", max_length=200)
+        self.rank = rank_role(opts.all_ranks, rank=opts.rank)  # who speaks in a distributed job (ranks.py)
+        self.key = key + self.rank.key_suffix
+        check_payload("end_stream", {}, key=self.key)  # PayloadError naming the key, before anything is sent
+        dispatcher = opts.dispatcher
         if dispatcher is None:
             from ..delivery.dispatcher import dispatcher_for
 
-            dispatcher = dispatcher_for(client)
-        self.title = title
-        self.type: ActivityType = type
-        self.steps = steps
-        self.subtitle = subtitle
-        self.notify: NotifyPolicy = notify
-        self.channels: tuple[str, ...] = (
-            tuple(c.strip() for c in channels.split(",") if c.strip()) if isinstance(channels, str) else tuple(channels))
-        self.color = color
-        self.colors: dict[str, str | None] = dict(colors or {})
+            dispatcher = dispatcher_for(opts.client)
         self.dispatcher = dispatcher
-        self.policy = policy
-        self.clock = clock
-        self.describe_file = describe_file
-        self.elapsed_updates, self.monitor = elapsed_updates, bool(monitor)  # monitor: see watchdog/
-        self.name_count = name_count  # the end names the last snapshot's count ("Done · 8/8 in 3s")
-        self.stall_after = check_stall_after(stall_after)
+        self.title, self.type, self.steps, self.subtitle = opts.title, opts.activity_type, opts.steps, opts.subtitle
+        self.notify: NotifyPolicy = opts.notify
+        self.channels, self.color, self.colors = opts.channels, opts.color, dict(opts.colors)
+        self.policy, self.clock, self.describe_file = opts.policy, clock, describe_file
+        self.elapsed_updates, self.monitor = opts.elapsed_updates, opts.monitor  # monitor: see watchdog/
+        self.name_count = name_count
+        self.stall_after = opts.stall_after
         self._stall = StallWatch(self.stall_after, clock.monotonic())
         self.started_at: float | None = None
         self.ended_at: float | None = None

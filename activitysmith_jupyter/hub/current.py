@@ -1,11 +1,11 @@
 """The stack of open activities a running cell or ``with Activity()`` block makes current (the hub's
-``current_activity()`` reads its top), and the check of a choice option. Pure bookkeeping: no I/O."""
+``current_activity()`` reads its top). Pure bookkeeping: no I/O."""
 from __future__ import annotations
 
 import threading
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-__all__ = ["CurrentStack", "check_choice"]
+__all__ = ["CurrentStack"]
 
 T = TypeVar("T")
 
@@ -32,8 +32,3 @@ class CurrentStack(Generic[T]):
             if item in self._items:
                 self._items.remove(item)
 
-
-def check_choice(value: Any, allowed: tuple[str, ...], name: str) -> None:
-    """``ValueError`` naming the option and what it takes, unless `value` is one of `allowed`."""
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not one of: {', '.join(allowed)}")

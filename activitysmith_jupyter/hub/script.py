@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
     from .activity import Activity, ProgressSource
+    from .options import ActivityType, NotifyPolicy
 
 __all__ = ["activity", "default_sources"]
 
@@ -68,23 +69,17 @@ class activity(contextlib.ContextDecorator):  # noqa: N801 - the name issue 12 f
     """
 
     def __init__(self, title: str, *, key: str | None = None,
-                 type: Literal["progress", "segmented_progress", "stats"] = "progress",  # noqa: A002
-                 steps: int | None = None, subtitle: str | None = None,
-                 notify: Literal["always", "failure", "never"] = "always",
+                 type: ActivityType | None = None,  # noqa: A002
+                 steps: int | None = None, subtitle: str | None = None, notify: NotifyPolicy = "always",
                  channels: Sequence[str] | str = (), color: str | None = "blue", client: Any = None,
                  sources: Sequence[ProgressSource] | None = None, **options: Any) -> None:
-        from .activity import Activity
+        from .options import RunOptions
 
-        self._options: dict[str, Any] = dict(key=key, type=type, steps=steps, subtitle=subtitle, notify=notify,
-                                             channels=channels, color=color, client=client, **options)
+        self.options = RunOptions(title=title, key=key, type=type, steps=steps, subtitle=subtitle, notify=notify,
+                                  channels=channels,  # type: ignore[arg-type]  # RunOptions splits "a,b"
+                                  color=color, client=client, **options)
         self.title = title
         self._sources = None if sources is None else tuple(sources)
-        if not isinstance(channels, (str, list, tuple)):  # 123, {...}: the payload rules word the problem
-            from .. import payloads
-
-            payloads.prepare("stream", {"content_state": {"title": "t", "type": "progress", "percentage": 0},
-                                        "channels": channels}, key="check")
-        _check(Activity(title, **{**self._options, "client": None}, dispatcher=_NOT_SENDING))  # type: ignore[arg-type]
         self._local = threading.local()
 
     def _stack(self) -> list[Activity]:
@@ -96,7 +91,7 @@ class activity(contextlib.ContextDecorator):  # noqa: N801 - the name issue 12 f
     def _open(self) -> Activity:
         from .activity import Activity
 
-        act = Activity(self.title, **self._options)
+        act = Activity(self.options)
         act.__enter__()  # start, current_activity()
         for source in (default_sources() if self._sources is None else self._sources):
             try:
@@ -136,25 +131,3 @@ class activity(contextlib.ContextDecorator):  # noqa: N801 - the name issue 12 f
 
     def __repr__(self) -> str:
         return f"activity({self.title!r})"
-
-
-class _NotSending:
-    """Stands in for a dispatcher while the options are checked (nothing is queued)."""
-
-
-_NOT_SENDING = _NotSending()
-
-
-def _check(probe: Activity) -> None:
-    """A bad option raises at ``activity(...)``, before anything is sent: the hub's own checks (title,
-    type, notify, steps, key) ran in `probe`'s constructor; the first state it would send (color,
-    channels) is checked here as the dispatcher would check it."""
-    from . import content
-    from .. import payloads
-
-    state = content.first_state(probe.title, activity_type=probe.type, steps=probe.steps, subtitle=probe.subtitle,
-                                color=probe.color, metrics={})
-    request: dict[str, Any] = {"content_state": state}
-    if probe.channels:
-        request["channels"] = list(probe.channels)
-    payloads.prepare("stream", request, key=probe.key)

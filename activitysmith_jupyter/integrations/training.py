@@ -1,7 +1,7 @@
 """What every framework callback does, written once: follow one training run on an `Activity`.
 
 A callback's framework hooks store their counters on the callback (plain attribute stores) and call
-`RunFollower.tick()`, whose hot path is one clock read and one comparison. Only when a snapshot is due
+`TrainingFollower.tick()`, whose hot path is one clock read and one comparison. Only when a snapshot is due
 does the follower ask the callback for one (``build``) and feed it to the activity, which paces what it
 sends with its update policy: metrics never add a request, they ride on the next paced update. A
 snapshot is due when the activity's dispatcher would send the next update, checked no more often than
@@ -34,18 +34,19 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from ..hub.activity import Activity, current_activity
+from ..hub.options import RunOptions
 from ..hub.after_cell import after_this_cell
 from ..clock import SYSTEM_CLOCK, Clock
 from ..hub.outcome import Outcome, Snapshot, outcome_for
 
-__all__ = ["RunFollower", "SettlesOnExit", "FEED_INTERVAL", "MAX_STALE", "ordered_metrics", "positive_int"]
+__all__ = ["TrainingFollower", "SettlesOnExit", "FEED_INTERVAL", "MAX_STALE", "ordered_metrics", "positive_int"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
 FEED_INTERVAL = 1.0  # seconds between two snapshots handed to the activity, at least
 MAX_STALE = 10.0  # ... and at most: what the activity last saw is never older (its owner may end it)
 
-_open_runs: set[RunFollower] = set()  # owned runs not ended yet (held until settled, at exit at the latest)
+_open_runs: set[TrainingFollower] = set()  # owned runs not ended yet (held until settled, at exit at the latest)
 _open_lock = threading.Lock()
 
 
@@ -80,12 +81,11 @@ def ordered_metrics(values: Mapping[str, Any]) -> dict[str, float | int | str]:
     return kept
 
 
-class RunFollower:
+class TrainingFollower:
     """Follows one training run at a time for one callback object (thread-safe; hot path lock-free).
 
-    title / options: the owned `Activity`'s title and keyword options (key, type, notify, channels, color,
-    client, dispatcher, policy, clock). They are checked here, when the callback is made: bad input
-    raises before anything is sent.
+    title / options: the owned `Activity`'s title and keyword options (`RunOptions`' fields, and `clock`).
+    They are checked here, when the callback is made: bad input raises before anything is sent.
     build: returns the `Snapshot` fields of the run as it is now (n, total, unit, description, metrics...).
     unfinished: the outcome of a run that was never ended by the framework, short of its total, with
     no exception known ("stopped" where an early stop leaves no trace, "failed" where only an exception can).
@@ -93,12 +93,13 @@ class RunFollower:
 
     def __init__(self, title: str, options: Mapping[str, Any], *, build: Callable[[], dict[str, Any]],
                  unfinished: Outcome) -> None:
-        self._spare: Activity | None = Activity(title, **options)  # checks every option now; sends nothing
+        rest = dict(options)
+        self.clock: Clock = rest.pop("clock", None) or SYSTEM_CLOCK
+        self.options = RunOptions(title=title, **rest)  # checks every option now: bad input raises here
+        self._spare: Activity | None = Activity(self.options, clock=self.clock)  # sends nothing yet
         self.title = title
-        self.options = dict(options)
         self._build = build
         self.unfinished: Outcome = unfinished  # an adapter may change it per run
-        self.clock: Clock = self.options.get("clock") or SYSTEM_CLOCK
         self.activity: Activity | None = None
         self.owned = False
         self.due = math.inf  # monotonic time the next snapshot is due; inf while no run is followed
@@ -117,7 +118,7 @@ class RunFollower:
                 act, self.owned = borrowed, False
                 self.clock = getattr(borrowed, "clock", None) or self.clock
             else:
-                act, self.owned = self._spare or Activity(self.title, **self.options), True
+                act, self.owned = self._spare or Activity(self.options, clock=self.clock), True
                 self._spare = None
             self.activity = act
             self._started = self.clock.monotonic()
@@ -216,7 +217,7 @@ class SettlesOnExit:
     """``with ActivitySmithCallback(...) as cb: train(..., callbacks=[cb])``: the block's exception
     (or its quiet end) settles a run the framework left open; nothing is swallowed."""
 
-    _run: RunFollower
+    _run: TrainingFollower
 
     def __enter__(self: _Settles) -> _Settles:
         return self
@@ -245,7 +246,7 @@ def _next_due(act: Activity, now: float) -> float:
 # settling runs that no framework hook ended
 
 
-def _track(run: RunFollower) -> None:
+def _track(run: TrainingFollower) -> None:
     with _open_lock:
         _open_runs.add(run)
     # re-registered after each owned start, so it runs before the dispatcher's exit flush (LIFO)
@@ -253,7 +254,7 @@ def _track(run: RunFollower) -> None:
     atexit.register(_settle_at_exit)
 
 
-def _untrack(run: RunFollower) -> None:
+def _untrack(run: TrainingFollower) -> None:
     with _open_lock:
         _open_runs.discard(run)
 

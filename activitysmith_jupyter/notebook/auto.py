@@ -22,7 +22,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import shlex
 import threading
 import time
 import warnings
@@ -39,7 +38,9 @@ from .cell_text import MAGIC, derive_title, first_comment
 from ..clock import SYSTEM_CLOCK, Clock
 from ..hub.outcome import Outcome, outcome_for
 from ..payloads import stream_key_from
-from .auto_activity import RunActivity, open_bars
+from .auto_activity import AutoActivity, open_bars
+from .cell import BarSettings
+from ..hub.options import RunOptions
 from ..hub.wording import format_duration
 
 __all__ = ["ENV_AUTO_AFTER", "DEFAULT_AFTER", "AutoMode", "AutoModeConfig", "auto_command", "env_after", "install_auto", "is_magic_cell",
@@ -64,11 +65,11 @@ class AutoModeConfig(Configurable):
         help="Auto mode: a cell starting at most this many seconds after the previous one ended continues "
         "its run (Run All, nbclient): one activity and one closing push for the run.",
     )
-    _auto: AutoMode | None = None  # the shell's auto mode, from install_auto
+    auto_mode: AutoMode | None = None  # the shell's auto mode, from install_auto
 
     @observe("auto_after")
     def _auto_after_changed(self, change: Any) -> None:
-        auto = self._auto
+        auto = self.auto_mode
         if auto is not None:  # %config ActivitySmithMagics.auto_after = 30 (None: off)
             auto.enable(change["new"]) if change["new"] is not None else auto.disable()
 
@@ -79,16 +80,13 @@ class MagicsHost(Protocol):
     shell: Any
     auto_after: Any  # float | None (traitlets types the trait loosely)
     auto_gap: Any
-    _auto: AutoMode | None
+    auto_mode: AutoMode | None
 
-    @property
-    def _shell(self) -> Any: ...
+    def run_options(self, *, title: str, key: str | None = None) -> RunOptions: ...
 
-    def _resolve(self, line: str) -> tuple[Any, Any]: ...
+    def bar_settings(self) -> BarSettings: ...
 
-    def _dispatcher(self, client: Any) -> Any: ...
-
-    def _describe_file(self, filename: str) -> str | None: ...
+    def describe_file(self, filename: str) -> str | None: ...
 
 
 def parse_after(value: str, what: str = "--after") -> float:
@@ -154,7 +152,7 @@ class _Timer:
 
 
 @dataclass
-class _Run:
+class _CellRun:
     started: float  # clock.monotonic() of its first cell's start
     stale_bars: frozenset[int]
     cell: int | None  # execution count of the running (or last) cell
@@ -163,7 +161,7 @@ class _Run:
     in_cell: bool = True
     cells: int = 1
     last_end: float | None = None
-    activity: RunActivity | None = None
+    activity: AutoActivity | None = None
 
 
 class AutoMode:
@@ -176,7 +174,7 @@ class AutoMode:
         self.after: float | None = None  # None: off
         self.sources = SourceInstaller()
         self._lock = threading.RLock()
-        self._run: _Run | None = None
+        self._run: _CellRun | None = None
         self._magic_cell = False  # the running cell is a %%activitysmith_progress cell
         self._magic_sources = False  # sources installed for that cell only (auto mode off)
         self._timer = _Timer(self.on_timer) if timer else None
@@ -191,7 +189,7 @@ class AutoMode:
         return float(self.magics.auto_gap)
 
     @property
-    def activity(self) -> RunActivity | None:
+    def activity(self) -> AutoActivity | None:
         run = self._run
         return run.activity if run is not None else None
 
@@ -242,7 +240,7 @@ class AutoMode:
                 count -= 1  # IPython counts the cell before pre_run_cell
             cell = count if isinstance(count, int) else None
             if run is None:
-                run = self._run = _Run(started=now, stale_bars=open_bars(), cell=cell, raw=raw, first_raw=raw)
+                run = self._run = _CellRun(started=now, stale_bars=open_bars(), cell=cell, raw=raw, first_raw=raw)
             else:
                 run.cells += 1
                 run.in_cell, run.cell, run.raw = True, cell, raw
@@ -303,16 +301,16 @@ class AutoMode:
             self._timer.set(when - self.clock.monotonic() + time.monotonic())
 
     # -- internals -------------------------------------------------------------------------------
-    def _start(self, run: _Run, now: float) -> RunActivity:
+    def _start(self, run: _CellRun, now: float) -> AutoActivity:
         magics = self.magics
         raw = run.raw if first_comment(run.raw) or not first_comment(run.first_raw) else run.first_raw
-        title = derive_title(raw, magics._shell.user_ns, os.environ, run.cell)
+        title = derive_title(raw, magics.shell.user_ns, os.environ, run.cell)
         key = "nb-auto-" + stream_key_from(title.lower(), default="run", max_length=40)
         # the magic's own resolution (%config > environment > default), as for a cell with no options
-        settings, client = magics._resolve(f"-t {shlex.quote(title)} -k {key}")
-        activity = RunActivity(settings, head_start=max(0.0, now - run.started), stale_bars=run.stale_bars,
-                               cell=run.cell, dispatcher=magics._dispatcher(client),
-                               clock=self.clock, describe_file=magics._describe_file)
+        options = magics.run_options(title=title, key=key)
+        activity = AutoActivity(options, bars=magics.bar_settings(), head_start=max(0.0, now - run.started),
+                                stale_bars=run.stale_bars, cell=run.cell, clock=self.clock,
+                                describe_file=magics.describe_file)
         activity.start()
         if activity.started_at is not None:  # measured from the start itself (the first one imports the client)
             activity.head_start = max(0.0, activity.started_at - run.started)
@@ -329,7 +327,7 @@ class AutoMode:
             return
         # completed while a cell runs: that cell is the `auto off` / unload itself, the run ended before it
         end = run.last_end if outcome == "completed" or not run.in_cell else None
-        run.activity.close(outcome, error, last_cell_end=end)
+        run.activity.end(outcome, error=error, at=end)
 
     def at_exit(self) -> None:
         """Interpreter / kernel exit: end the open run (the dispatcher's exit flush then sends it)."""
@@ -368,7 +366,7 @@ def install_auto(shell: Any, magics: MagicsHost, *, clock: Clock = SYSTEM_CLOCK,
                  timer: bool = True) -> AutoMode:
     """Create the shell's auto mode and hook it to the cell events; on when %config or the env says."""
     auto = AutoMode(magics, clock=clock, timer=timer)
-    magics._auto = auto
+    magics.auto_mode = auto
     shell.events.register("pre_run_cell", auto.pre_run_cell)
     shell.events.register("post_run_cell", auto.post_run_cell)
     after = magics.auto_after if magics.auto_after is not None else env_after()
@@ -378,7 +376,7 @@ def install_auto(shell: Any, magics: MagicsHost, *, clock: Clock = SYSTEM_CLOCK,
 
 
 def uninstall_auto(shell: Any, magics: MagicsHost) -> None:
-    auto: AutoMode | None = getattr(magics, "_auto", None)
+    auto: AutoMode | None = magics.auto_mode
     if auto is None:
         return
     auto.shutdown()
@@ -387,7 +385,7 @@ def uninstall_auto(shell: Any, magics: MagicsHost) -> None:
             shell.events.unregister(event, callback)
         except ValueError:
             pass
-    magics._auto = None
+    magics.auto_mode = None
 
 
 def auto_command(magics: MagicsHost, rest: str) -> str:
@@ -399,7 +397,7 @@ def auto_command(magics: MagicsHost, rest: str) -> str:
 
 
 def _auto_command(magics: MagicsHost, rest: str) -> str:
-    auto: AutoMode | None = getattr(magics, "_auto", None)
+    auto: AutoMode | None = magics.auto_mode
     if auto is None:
         raise ValueError("auto mode is not available (the extension is not loaded)")
     words = rest.split()

@@ -6,41 +6,33 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .cell import ActivitySettings, CellActivity
-from ..hub.outcome import Outcome, Snapshot
+from .cell import CellActivity
+from ..hub.options import RunOptions
+from ..hub.outcome import Snapshot
 from ..hub.wording import elapsed_bucket, format_duration
 
-__all__ = ["RunActivity", "open_bars"]
+__all__ = ["AutoActivity", "open_bars"]
 
 
 
-class RunActivity(CellActivity):
+class AutoActivity(CellActivity):
     """The activity of one run of cells: "cell 7 · 12m 4s" while no bar drives it; its elapsed time
     counts from the run's first cell (the activity itself starts at the threshold)."""
 
-    def __init__(self, settings: ActivitySettings, *, head_start: float, stale_bars: frozenset[int],
+    def __init__(self, options: RunOptions, *, head_start: float, stale_bars: frozenset[int],
                  cell: int | None, **kwargs: Any) -> None:
-        super().__init__(settings, **kwargs)
+        super().__init__(options, **kwargs)
         self.head_start = head_start  # seconds the run had run before the activity started
         self.cell = cell
         self._stale_bars = stale_bars
         self._fed_in_cell = False
         self._shown: tuple[int | None, int] | None = None
-        self._stopped_at: float | None = None  # the last cell's end (the run ends a gap later)
 
     @property
     def elapsed(self) -> float:
-        if self.started_at is None:
-            return 0.0
-        took = super().elapsed
-        if self._stopped_at is not None:
-            took = max(0.0, min(took, self._stopped_at - self.started_at))
-        return took + self.head_start
-
-    def close(self, outcome: Outcome, error: BaseException | None, *, last_cell_end: float | None) -> None:
-        """End the run; its duration stops at its last cell's end, not when the gap after it ran out."""
-        self._stopped_at = last_cell_end
-        self.finish(outcome, error)
+        """From the run's first cell; an ended run's stops at its last cell's end (``end(at=...)``),
+        not when the gap after it ran out."""
+        return super().elapsed + self.head_start if self.started_at is not None else 0.0
 
     def cell_text(self) -> str:
         where = f"cell {self.cell}" if self.cell is not None else "cell"
@@ -83,7 +75,7 @@ class RunActivity(CellActivity):
                 self.observer = BarObserver(self._on_bar, interval=self.interval, ignore=stale).start()
 
         try:
-            self._bars = _RunBars(interval=self.settings.bar_interval)
+            self._bars = _RunBars(interval=self.bars.interval)
             self.attach(self._bars)
         except Exception as exc:
             self._remember(exc, "could not observe tqdm bars")

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..hub.activity import Activity, ActivityType, NotifyPolicy, push_current
+from ..hub.activity import Activity, push_current
+from ..hub.options import RunOptions
 from ..clock import SYSTEM_CLOCK, Clock
 from ..hub.outcome import Outcome, Snapshot
 
@@ -22,55 +23,35 @@ if TYPE_CHECKING:  # no tqdm import at runtime: it loads only when bars are obse
     from ..integrations._tqdm_bars import BarSnapshot
     from ..integrations.tqdm import BarObserver, BarSource
 
-__all__ = ["ActivitySettings", "CellActivity"]
+__all__ = ["BarSettings", "CellActivity"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
 
 @dataclass(frozen=True, kw_only=True)
-class ActivitySettings:
-    """Everything one cell's activity needs, already resolved (option > %config > env > default)."""
+class BarSettings:
+    """How a cell follows its tqdm bars (``%config ActivitySmithMagics.mirror_bars`` / ``bar_interval``)."""
 
-    stream_key: str
-    title: str
-    subtitle: str | None = None
-    type: ActivityType = "progress"
-    steps: int | None = None
-    notify: NotifyPolicy = "always"
-    channels: tuple[str, ...] = ()
-    color: str | None = "blue"
-    success_color: str | None = "green"
-    failure_color: str | None = "red"
-    interrupt_color: str | None = "orange"
-    mirror_bars: bool = True
-    bar_interval: float = 0.5
-    elapsed_updates: bool = True
-    stall_after: float | None = 600.0  # seconds without progress before the stall push (None: off)
+    mirror: bool = True
+    interval: float = 0.5  # seconds between looks at the live bars
 
 
 class CellActivity(Activity):
-    """The Activity of one running cell: an `Activity` made from `ActivitySettings`, current while the
+    """The Activity of one running cell: an `Activity` made from `RunOptions`, current while the
     cell runs, fed by the cell's outermost tqdm bar. Its end names the last bar's count as a plain
     bar's end does ("Done · 30/30 in 3m 12s", "Failed at 10/20: KeyError · 3m 12s"), else the cell's
     duration ("Done in 3m 12s", "Failed after 3m 12s: KeyError")."""
 
     def __init__(
         self,
-        settings: ActivitySettings,
+        options: RunOptions,
         *,
-        client: Any = None,
-        dispatcher: Any = None,
+        bars: BarSettings = BarSettings(),
         clock: Clock = SYSTEM_CLOCK,
         describe_file: Callable[[str], str | None] | None = None,
     ) -> None:
-        s = settings
-        colors = {"completed": s.success_color, "failed": s.failure_color, "interrupted": s.interrupt_color,
-                  "stopped": s.interrupt_color, "terminated": s.failure_color, "killed": s.failure_color}
-        super().__init__(s.title, key=s.stream_key, type=s.type, steps=s.steps, subtitle=s.subtitle,
-                         notify=s.notify, channels=s.channels, color=s.color, client=client,
-                         dispatcher=dispatcher, clock=clock, colors=colors, describe_file=describe_file,
-                         elapsed_updates=s.elapsed_updates, stall_after=s.stall_after)
-        self.settings = settings
+        super().__init__(options, clock=clock, describe_file=describe_file)
+        self.bars = bars
         self._bars: BarSource | None = None
         self.name_count = False  # set by the first bar: the end names a bar's count, not a callback's
 
@@ -88,7 +69,7 @@ class CellActivity(Activity):
         cell's tqdm bars and tick the elapsed time."""
         super().start(first, background=background)
         push_current(self)
-        if background and self.settings.mirror_bars:
+        if background and self.bars.mirror:
             self._follow_bars()
         return self
 
@@ -99,14 +80,10 @@ class CellActivity(Activity):
             log.debug("tqdm is not installed; bar mirroring is off")
             return
         try:
-            self._bars = BarSource(interval=self.settings.bar_interval)
+            self._bars = BarSource(interval=self.bars.interval)
             self.attach(self._bars)
         except Exception as exc:  # an observer failure: keep the cell running
             self._remember(exc, "could not observe tqdm bars")
-
-    def finish(self, outcome: Outcome, exc: BaseException | None = None) -> None:
-        """``end(outcome, error=exc)``: the final state and, per the notify policy, a push. Never raises."""
-        self.end(outcome, error=exc)
 
     def on_bar(self, bar: BarSnapshot | None) -> None:
         """Show a tqdm bar's snapshot (the observer's callback; tests call it directly)."""

@@ -22,7 +22,8 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
 from .auto import AutoModeConfig, auto_command, install_auto, uninstall_auto
-from .cell import ActivitySettings, CellActivity
+from .cell import BarSettings, CellActivity
+from ..hub.options import NOTIFY, TYPES, RunOptions
 from .cell_text import MAGIC, derive_title, first_comment, masked_key, notebook_name, notify_text, one_line
 from .cell_text import arg_split, check_option_names, transform_progress_cell
 from ..hub.outcome import outcome_for
@@ -52,8 +53,6 @@ def magic_arguments() -> Callable[[_F], _F]:
     return cast("Callable[[_F], _F]", _untyped.magic_arguments())
 
 
-NOTIFY = ("always", "failure", "never")
-TYPES = ("progress", "segmented_progress", "stats")
 ENV_NOTIFY = "ACTIVITYSMITH_NOTIFY"
 ENV_CHANNELS = "ACTIVITYSMITH_CHANNELS"
 ENV_COLOR = "ACTIVITYSMITH_COLOR"
@@ -191,7 +190,8 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
             dispatcher.policy = self.update_policy
         return dispatcher
 
-    def _describe_file(self, filename: str) -> str | None:
+    def describe_file(self, filename: str) -> str | None:
+        """How a push names a file of this shell ("Cell In[3]")."""
         try:
             label = self._shell.compile.format_code_name(filename)
         except Exception:
@@ -228,71 +228,82 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
         (ACTIVITYSMITH_NOTIFY, ACTIVITYSMITH_CHANNELS, ACTIVITYSMITH_COLOR).
         As a line magic, ``%activitysmith_progress [options]`` tracks the rest of the current cell.
         """
-        settings, client = self._resolve(line)
+        options, bars = self._resolve(line)
         if cell is None:
-            self._begin(settings, client)
+            self._begin(options, bars)
         else:
-            self._run_nested(settings, client, cell)
+            self._run_nested(options, bars, cell)
 
-    def _resolve(self, line: str) -> tuple[ActivitySettings, Any]:
+    def _parse(self, line: str) -> Any:
         try:  # posix splitting: quotes group words and are removed (-t "My run")
             argv = arg_split(line, posix=True)
         except ValueError as exc:
             raise UsageError(f"cannot read the options {line!r}: {exc}") from None
         parser = getattr(ActivitySmithMagics.activitysmith_progress, "parser")
         check_option_names(parser, argv)
-        args = parser.parse_args(argv)
+        return parser.parse_args(argv)
+
+    def _resolve(self, line: str) -> tuple[RunOptions, BarSettings]:
+        """The options of a ``%%activitysmith_progress`` line, over %config and the environment."""
+        args = self._parse(line)
         shell = self._shell
         current = getattr(shell.displayhook, "exec_result", None)
         raw = getattr(getattr(current, "info", None), "raw_cell", None) or ""
         count = getattr(current, "execution_count", None) or shell.execution_count
         title = args.title if args.title is not None else derive_title(raw, shell.user_ns, os.environ, count)
-        title = title.strip()
-        if not title:
-            raise UsageError("--title must not be empty")
         subtitle = args.subtitle
         if subtitle is None and args.title is None and notebook_name(shell.user_ns, os.environ):
             subtitle = first_comment(raw)  # notebook name as title: the cell's comment below it
-        key = args.stream_key if args.stream_key is not None else "nb-" + stream_key_from(title.lower(), default="cell", max_length=48)
+        if args.steps is not None and args.steps < 1:
+            raise UsageError("--steps must be at least 1")
+        if args.type is not None and args.type.strip().lower() == "segmented_progress" and args.steps is None:
+            raise UsageError("--type segmented_progress needs --steps N")
+        if args.channels is not None and not _split_channels(args.channels):
+            raise UsageError("--channels needs at least one channel slug")
+        options = self.run_options(
+            title=title, key=args.stream_key, subtitle=subtitle, type=args.type, steps=args.steps,
+            notify=args.notify, color=args.color, channels=args.channels, stall_after=args.stall_after,
+            client=args.client)
+        return options, self.bar_settings(mirror=not args.no_bars)
+
+    def run_options(self, *, title: str, key: str | None = None, subtitle: str | None = None,
+                    type: str | None = None, steps: int | None = None, notify: str | None = None,  # noqa: A002
+                    color: str | None = None, channels: str | None = None, stall_after: float | None = None,
+                    client: str | None = None) -> RunOptions:
+        """One activity's `RunOptions`: each given option over ``%config ActivitySmithMagics`` over the
+        environment over the default, checked once (a mistake is a UsageError naming the option).
+        Used by the magic and by auto mode."""
+        title = title.strip()
+        if not title:
+            raise UsageError("--title must not be empty")
+        if key is None:
+            key = "nb-" + stream_key_from(title.lower(), default="cell", max_length=48)
         problems = validate("end_stream", {}, key=key)  # the key's rule and its wording live in payloads
         if problems:
             raise UsageError(f"--key {key!r} is not a valid stream key: " + "; ".join(str(p) for p in problems))
-        kind = _choice(args.type, TYPES, "--type") if args.type is not None else "progress"
-        if args.steps is not None and args.steps < 1:
-            raise UsageError("--steps must be at least 1")
-        if kind == "segmented_progress" and args.steps is None:
-            raise UsageError("--type segmented_progress needs --steps N")
-        notify = _choice(self._setting(args.notify, "notify", ENV_NOTIFY, "always"), NOTIFY, "notify")
-        color = _choice(self._setting(args.color, "color", ENV_COLOR, "blue"), COLORS, "color")
-        channels = self._channels(args.channels)
-        if args.channels is not None and not channels:
-            raise UsageError("--channels needs at least one channel slug")
-        settings = ActivitySettings(
-            stream_key=key,
-            title=title,
-            subtitle=subtitle,
-            type=kind,  # type: ignore[arg-type]
-            steps=args.steps,
-            notify=notify,  # type: ignore[arg-type]
-            channels=channels,
-            color=color,
-            success_color=self.success_color,
-            failure_color=self.failure_color,
-            interrupt_color=self.interrupt_color,
-            mirror_bars=self.mirror_bars and not args.no_bars,
-            bar_interval=self.bar_interval,
-            elapsed_updates=self.elapsed_updates,
-            stall_after=stall_after_option(args.stall_after, self.stall_after),
-        )
-        return settings, self._client(args.client)
+        kind = _choice(type, TYPES, "--type") if type is not None else None
+        colors = {"completed": self.success_color, "failed": self.failure_color, "interrupted": self.interrupt_color,
+                  "stopped": self.interrupt_color, "terminated": self.failure_color, "killed": self.failure_color}
+        try:
+            return RunOptions(
+                title=title, key=key, subtitle=subtitle, type=kind, steps=steps,  # type: ignore[arg-type]
+                notify=_choice(self._setting(notify, "notify", ENV_NOTIFY, "always"), NOTIFY, "notify"),  # type: ignore[arg-type]
+                color=_choice(self._setting(color, "color", ENV_COLOR, "blue"), COLORS, "color"),
+                channels=self._channels(channels), colors=colors, elapsed_updates=self.elapsed_updates,
+                stall_after=stall_after_option(stall_after, self.stall_after),
+                dispatcher=self._dispatcher(self._client(client)))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
 
-    def _new_activity(self, settings: ActivitySettings, client: Any) -> CellActivity:
-        return CellActivity(
-            settings, dispatcher=self._dispatcher(client), describe_file=self._describe_file
-        )
+    def bar_settings(self, *, mirror: bool = True) -> BarSettings:
+        """How a cell follows its tqdm bars (``%config`` mirror_bars, bar_interval)."""
+        return BarSettings(mirror=self.mirror_bars and mirror, interval=self.bar_interval)
 
-    def _begin(self, settings: ActivitySettings, client: Any) -> CellActivity:
-        activity = self._new_activity(settings, client)
+    def _new_activity(self, options: RunOptions, bars: BarSettings) -> CellActivity:
+        return CellActivity(options, bars=bars, describe_file=self.describe_file)
+
+    def _begin(self, options: RunOptions, bars: BarSettings) -> CellActivity:
+        activity = self._new_activity(options, bars)
         entry = (max(self._depth, 1), getattr(self._shell.displayhook, "exec_result", None), activity)
         self._open.append(entry)  # first: a Ctrl-C during start() still gets its end at post_execute
         try:
@@ -302,17 +313,17 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
             raise
         return activity
 
-    def _run_nested(self, settings: ActivitySettings, client: Any, cell: str) -> None:
+    def _run_nested(self, options: RunOptions, bars: BarSettings, cell: str) -> None:
         """Fallback for a direct ``run_cell_magic`` call (the transformer handles real cells)."""
-        activity = self._new_activity(settings, client).start()
+        activity = self._new_activity(options, bars).start()
         result = None
         try:
             result = self._shell.run_cell(cell, store_history=False)
         except BaseException as exc:
-            activity.finish(outcome_for(exc), exc)
+            activity.end(outcome_for(exc), error=exc)
             raise
         error = result.error_before_exec or result.error_in_exec
-        activity.finish(outcome_for(error), error)
+        activity.end(outcome_for(error), error=error)
         if error is not None:
             raise error
         return None
@@ -336,10 +347,10 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
                 continue
             try:
                 if exec_result is not None and result is not exec_result:
-                    activity.finish("interrupted")  # the cell never completed (e.g. cancelled)
+                    activity.end("interrupted")  # the cell never completed (e.g. cancelled)
                 else:
                     error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
-                    activity.finish(outcome_for(error), error)
+                    activity.end(outcome_for(error), error=error)
             except Exception as exc:  # an event callback must never raise
                 log.warning("ending the activity %s failed: %s", activity.stream_key, exc)
         self._open = keep
@@ -431,7 +442,7 @@ def unload_ipython_extension(shell: Any) -> None:
         return
     uninstall_auto(shell, magics)
     for _, _, activity in magics._open:
-        activity.finish("interrupted")
+        activity.end("interrupted")
     magics._open = []
     for event, callback in (("pre_execute", magics._pre_execute), ("post_execute", magics._post_execute)):
         try:
