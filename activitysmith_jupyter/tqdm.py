@@ -34,6 +34,7 @@ from .delivery.dispatcher import Dispatcher, dispatcher_for
 from .integrations._tqdm_chain import STREAKS, finish_now, settle
 from .integrations._tqdm_bars import BarSnapshot, bar_subtitle, hub_snapshot, running_state, snapshot
 from .hub.after_cell import after_this_cell
+from .hub.wording import MAX_TITLE
 from .integrations._tqdm_close import SCRIPT_EXIT, after_script_exit, close_outcome
 from .integrations._tqdm_close import dropped_iterator_error, exception_in_flight
 from .integrations.tqdm import BarObserver, observe_bars, observers_active
@@ -48,7 +49,6 @@ __all__ = [
 logger = logging.getLogger("activitysmith_jupyter")
 
 RECHECK = 1.0  # seconds between looks at the dispatcher while an update is already queued
-MAX_TITLE = 60
 
 _live_lock = threading.Lock()
 _live_keys: set[str] = set()

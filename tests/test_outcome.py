@@ -10,10 +10,9 @@ from activitysmith_jupyter.hub.outcome import (
     FinalState,
     Snapshot,
     final_state,
-    format_metrics,
-    metric_list,
     outcome_for,
 )
+from activitysmith_jupyter.hub.wording import format_metrics, metric_list
 
 BAR = Snapshot(n=40, total=100, unit="it", description="train")
 COUNT = Snapshot(n=500, unit="rows")
@@ -44,7 +43,7 @@ TABLE = [
      "KeyboardInterrupt"),
     ("terminated", BAR, "SIGTERM", "Terminated at 40/100: SIGTERM · 1m 30s", 40, "red",
      "🛑 Job terminated after 1m 30s", "SIGTERM"),
-    ("killed", None, None, "Killed after 1m 30s", 0, "red", "💀 Job killed after 1m 30s", None),
+    ("killed", None, None, "Died after 1m 30s", 0, "red", "💀 Job died after 1m 30s", None),
 ]
 
 
@@ -73,7 +72,7 @@ def test_a_failure_push_names_the_error_and_the_line_of_user_code() -> None:
 
 def test_every_outcome_has_words_and_a_color() -> None:
     seen = {final_state(o, BAR, title="T", duration=1).push_title.split()[-3] for o in OUTCOMES}
-    assert seen == {"finished", "stopped", "failed", "interrupted", "terminated", "killed"}
+    assert seen == {"finished", "stopped", "failed", "interrupted", "terminated", "died"}
     assert OUTCOMES == ("completed", "stopped", "failed", "interrupted", "terminated", "killed")
 
 

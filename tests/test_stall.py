@@ -7,7 +7,8 @@ import pytest
 from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.clock import FakeClock
 from activitysmith_jupyter.hub.outcome import Snapshot
-from activitysmith_jupyter.hub.stall import StallWatch, check_stall_after, stall_push, stall_subtitle
+from activitysmith_jupyter.hub.stall import StallWatch, check_stall_after
+from activitysmith_jupyter.hub.wording import stall_push_title, stall_subtitle
 
 
 def make(dispatcher, clock, **options) -> Activity:
@@ -112,7 +113,7 @@ def test_a_bad_stall_after_is_refused_before_anything_is_sent(dispatcher, sim, b
 def test_stall_wording_for_steps_and_long_stalls() -> None:
     state = {"type": "segmented_progress", "number_of_steps": 5, "current_step": 2}
     assert stall_subtitle(3900, state) == "⚠️ No progress for 1h 05m · stuck at step 2 of 5"
-    assert stall_push("ETL", 600, {})["title"] == "⚠️ ETL has made no progress for 10 min"
+    assert stall_push_title("ETL", 600, {}) == "⚠️ ETL has made no progress for 10 min"
     assert check_stall_after(600) == 600.0
 
 

@@ -56,7 +56,7 @@ def test_a_script_killed_mid_bar_is_ended_by_its_watchdog_once(tmp_path) -> None
         assert final["subtitle"].startswith("Process died after ") and final["color"] == "red"
         assert final["percentage"] == shown["percentage"]  # left where the phone last showed it
         [push] = [n["request"] for n in sim.notifications]
-        assert push["title"].startswith("💀 Training: process died after ")
+        assert push["title"].startswith("💀 Training died after ")
         assert detected < 10, detected
         print(f"death detected and sent in {detected:.2f}s")
 
@@ -208,8 +208,8 @@ def test_the_death_end_keeps_the_bar_and_names_the_kernel() -> None:
     final, push = protocol.death_end("Kernel", "Training", state, duration=4320, channels=["ops"])
     assert final == {"title": "Training", "type": "progress", "percentage": 47.0, "color": "red",
                      "subtitle": "Kernel died after 1h 12m · at 47 %"}
-    assert push == {"title": "💀 Training: kernel died after 1h 12m", "channels": ["ops"],
-                    "message": "Stopped at 47 % · last: 47/100 · 3.1 it/s"}
+    assert push == {"title": "💀 Training died after 1h 12m", "channels": ["ops"],
+                    "message": "Kernel died · stopped at 47 % · last: 47/100 · 3.1 it/s"}
 
 
 GIL = """

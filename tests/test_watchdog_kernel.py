@@ -80,7 +80,7 @@ def test_a_kernel_that_goes_mid_cell_leaves_one_end_and_one_push(how: str, ended
             [push] = [n["request"] for n in sim.notifications]
             if ended_by == "watchdog":
                 assert final["subtitle"].startswith("Kernel died after ") and final["color"] == "red"
-                assert push["title"].startswith("💀 Training: kernel died after ")
+                assert push["title"].startswith("💀 Training died after ")
                 assert detected < 10
             else:
                 assert not final["subtitle"].startswith(("Kernel died", "Running")) and final["color"] != "blue"

@@ -24,6 +24,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from .child_bars import BarPipe, child_environment
+from ..hub.options import NotifyPolicy
+from ..hub.wording import MAX_TITLE, push_request
 
 if TYPE_CHECKING:
     from ..hub.outcome import Outcome
@@ -33,14 +35,11 @@ __all__ = ["CommandOptions", "StderrTail", "default_title", "exit_outcome", "pre
 log = logging.getLogger("activitysmith_jupyter")
 
 FORWARDED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
-MAX_TITLE = 60
 TAIL_LINES = 6
 TAIL_BYTES = 16384
-MAX_MESSAGE = 400
 FLUSH_SECONDS = 5.0
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 
-Notify = Literal["always", "failure", "never"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,7 +47,7 @@ class CommandOptions:
     command: tuple[str, ...]
     title: str | None = None
     key: str | None = None
-    notify: Notify = "always"
+    notify: NotifyPolicy = "always"
     channels: tuple[str, ...] = ()
 
 
@@ -257,12 +256,7 @@ def _finish(act: Any, options: CommandOptions, outcome: Any, reason: str | None,
     if options.notify == "never" or (options.notify == "failure" and not failed):
         return
     final = final_state(outcome, last, title=act.title, duration=act.elapsed, error=reason)
-    push: dict[str, Any] = {"title": final.push_title}
-    text = message if message is not None else final.push_message
-    if text:
-        push["message"] = text[:MAX_MESSAGE]
-    if options.channels:
-        push["channels"] = list(options.channels)
+    push = push_request(final.push_title, message if message is not None else final.push_message, options.channels)
     try:
         act.dispatcher.push(push)
     except Exception as exc:  # noqa: BLE001 - never crash at the end of the user's command

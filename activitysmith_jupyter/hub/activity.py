@@ -30,7 +30,7 @@ from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_s
 from .ranks import rank_role
 from .stall import StallWatch, stall_notice
 from .ticker import Ticker
-from .wording import elapsed_bucket, elapsed_text, format_duration, truncate
+from .wording import MAX_SUBTITLE, elapsed_bucket, elapsed_text, format_duration, push_request, truncate
 
 if TYPE_CHECKING:  # type-only: the dispatcher and its policy load with the first activity
     from types import TracebackType
@@ -249,11 +249,7 @@ class Activity:
             self._remember(exc, "queueing the final state failed")
         push: dict[str, Any] | None = None
         if self._should_notify(outcome) and self.rank.pushes(outcome):
-            push = {"title": final.push_title}
-            if final.push_message:
-                push["message"] = final.push_message
-            if self.channels:
-                push["channels"] = list(self.channels)
+            push = push_request(final.push_title, final.push_message, self.channels)
             try:
                 self.dispatcher.push(push)
             except Exception as exc:
@@ -341,7 +337,7 @@ class Activity:
             elif steps and self.type == "progress":
                 changes["percentage"] = round(min(100.0, 100.0 * self._step / steps), 1)
             if label is not None:
-                changes["subtitle"] = truncate(str(label), _content.MAX_SUBTITLE)
+                changes["subtitle"] = truncate(str(label), MAX_SUBTITLE)
             elif steps:
                 changes["subtitle"] = f"Step {self._step} of {max(steps, self._step)}"
         self.update(**changes)

@@ -6,13 +6,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .outcome import MAX_METRICS, MetricValue, Snapshot, count_label, format_metrics, metric_list
-from .wording import elapsed_text, format_clock, progress_text, truncate
+from .outcome import MetricValue, Snapshot, count_label
+from .wording import MAX_METRICS, MAX_SUBTITLE, elapsed_text, format_clock, format_metrics, metric_list, progress_text, truncate
 
-__all__ = ["MAX_SUBTITLE", "first_state", "magnitude", "running_state", "snapshot_key", "stats_metrics",
+__all__ = ["first_state", "magnitude", "running_state", "snapshot_key", "stats_metrics",
            "with_metrics"]
 
-MAX_SUBTITLE = 80
 _STATS_PLACEHOLDER = ({"label": "status", "value": "running"},)  # a stats start needs 1-8 metrics
 
 

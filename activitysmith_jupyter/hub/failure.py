@@ -9,13 +9,10 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from .wording import truncate as _truncate
+from .wording import MAX_CODE_LINE, MAX_EXC_MESSAGE, MAX_PUSH_MESSAGE, truncate as _truncate
 
 __all__ = ["format_failure", "last_user_frame"]
 
-MAX_PUSH_MESSAGE = 400
-MAX_EXC_MESSAGE = 200
-MAX_CODE_LINE = 120
 
 
 def _library_prefixes() -> tuple[str, ...]:

@@ -7,14 +7,23 @@ scripts and the framework callbacks all end through it, so a run reads the same 
 """
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .failure import format_failure
-from .wording import count_text, format_duration, format_number, truncate
+from .wording import (
+    MAX_FINAL_SUBTITLE,
+    MAX_PUSH_MESSAGE,
+    closing_push_title,
+    count_text,
+    final_subtitle,
+    format_duration,
+    format_metrics,
+    metric_list,
+    truncate,
+)
 
 __all__ = [
     "DEFAULT_COLORS",
@@ -25,8 +34,6 @@ __all__ = [
     "Snapshot",
     "count_label",
     "final_state",
-    "format_metrics",
-    "metric_list",
     "outcome_for",
 ]
 
@@ -38,21 +45,6 @@ DEFAULT_COLORS: Mapping[str, str] = {
     "completed": "green", "stopped": "orange", "failed": "red",
     "interrupted": "orange", "terminated": "red", "killed": "red",
 }
-# outcome -> (subtitle word, push emoji, push verb)
-_WORDS: Mapping[Outcome, tuple[str, str, str]] = {
-    "completed": ("Done", "✅", "finished in"),
-    "stopped": ("Stopped", "⏹️", "stopped after"),
-    "failed": ("Failed", "❌", "failed after"),
-    "interrupted": ("Interrupted", "⏹️", "interrupted after"),
-    "terminated": ("Terminated", "🛑", "terminated after"),
-    "killed": ("Killed", "💀", "killed after"),
-}
-MAX_FINAL_SUBTITLE = 120
-MAX_PUSH_MESSAGE = 400
-MAX_PUSH_TITLE = 160  # a Lock Screen banner shows about two lines
-MAX_METRICS = 8  # the API's limit for a stats activity
-MAX_METRIC_TEXT = 64
-
 MetricValue = float | int | str
 
 
@@ -112,47 +104,6 @@ def outcome_for(exc: BaseException | None) -> Outcome:
     return "failed"
 
 
-def _significant(value: float) -> str:
-    if not math.isfinite(value):
-        return str(value)
-    if abs(value) >= 1000:
-        return format_number(round(value))
-    return f"{value:.3g}"
-
-
-def format_metrics(metrics: Mapping[str, Any], *, limit: int = 3) -> str:
-    """``loss 0.231 · acc 0.912``: the first `limit` metrics, numbers to 3 significant digits (a value
-    named ``""``, a bar's free postfix text, reads alone)."""
-    parts = []
-    for name, value in list(metrics.items())[:limit]:
-        if isinstance(value, float):
-            text = _significant(value)
-        elif isinstance(value, int) and not isinstance(value, bool):
-            text = format_number(value)
-        else:
-            text = str(value)
-        parts.append(f"{name} {text}" if name else text)
-    return " · ".join(parts)
-
-
-def metric_list(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """A ``stats`` activity's ``metrics``: up to 8 ``{"label", "value"}``; a number >= 0 stays a number
-    (3 significant digits), anything else becomes text (the API takes no negative numbers)."""
-    out: list[dict[str, Any]] = []
-    for name, value in list(metrics.items())[:MAX_METRICS]:
-        label = truncate(str(name), MAX_METRIC_TEXT) or "value"
-        shown: Any
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            shown = value
-        elif isinstance(value, float) and math.isfinite(value) and value >= 0:
-            shown = float(f"{value:.3g}")
-        else:
-            text = _significant(value) if isinstance(value, float) else str(value)
-            shown = truncate(text, MAX_METRIC_TEXT) or "-"
-        out.append({"label": label, "value": shown})
-    return out
-
-
 def count_label(snap: Snapshot) -> str:
     """How a stats activity labels its count: the unit (``epoch 3/10``), ``progress`` for tqdm's ``it``."""
     return snap.unit if snap.unit and snap.unit != "it" else "progress"
@@ -163,12 +114,6 @@ def _detail(outcome: Outcome, error: BaseException | str | None) -> str | None:
     if outcome not in FAILURES or error is None:
         return None
     return error if isinstance(error, str) else type(error).__qualname__
-
-
-# A run that ended well names its last metrics in the push's title (what the Lock Screen shows first);
-# a failure's title stays short and its message carries the error.
-_METRICS_IN_TITLE: frozenset[str] = frozenset({"completed", "stopped"})
-TITLE_METRICS = 2
 
 
 def _message(outcome: Outcome, last: Snapshot | None, metrics: Mapping[str, Any],
@@ -209,21 +154,27 @@ def final_state(
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome={outcome!r} is not one of: {', '.join(OUTCOMES)}")
-    word, emoji, verb = _WORDS[outcome]
     took = format_duration(duration)
-    detail = _detail(outcome, error)
-    count = last.count() if last is not None else None
-    done = outcome == "completed"
-    if count is None:
-        subtitle = f"Done in {took}" if done else f"{word} after {took}" + (f": {detail}" if detail else "")
-    else:
-        subtitle = (f"Done · {count} in {took}" if done
-                    else f"{word} at {count}" + (f": {detail}" if detail else "") + f" · {took}")
+    subtitle = final_subtitle(outcome, took, count=last.count() if last is not None else None,
+                              detail=_detail(outcome, error))
     if metrics and activity_type != "stats":  # a stats activity shows them as its metrics
         subtitle += " · " + format_metrics(metrics, limit=2)
     state = dict(content or {})
     state.pop("auto_dismiss_minutes", None)
     state.update(title=title, type=activity_type, subtitle=truncate(subtitle, MAX_FINAL_SUBTITLE))
+    _show_end(state, outcome, last, activity_type=activity_type, steps=steps, metrics=metrics)
+    color = {**DEFAULT_COLORS, **(colors or {})}.get(outcome)
+    if color:
+        state["color"] = color
+    push_title, rest = closing_push_title(outcome, title, took, metrics)
+    message = _message(outcome, last, rest, error, describe_file)
+    return FinalState(content_state=state, push_title=push_title, push_message=message)
+
+
+def _show_end(state: dict[str, Any], outcome: Outcome, last: Snapshot | None, *, activity_type: str,
+              steps: int | None, metrics: Mapping[str, MetricValue] | None) -> None:
+    """Where the bar, the segments, the value or the grid stand at the end (in `state`)."""
+    done = outcome == "completed"
     pct = last.percentage if last is not None else None
     if activity_type == "segmented_progress":
         total = int(state.get("number_of_steps") or steps or 1)
@@ -246,14 +197,3 @@ def final_state(
             state["metrics"] = metric_list(metrics)
         elif last is not None and last.n is not None:
             state["metrics"] = metric_list({count_label(last): last.count()})
-    palette: dict[str, str | None] = {**DEFAULT_COLORS, **(colors or {})}
-    color = palette.get(outcome)
-    if color:
-        state["color"] = color
-    push_title, rest = f"{emoji} {title} {verb} {took}", dict(metrics or {})
-    if rest and outcome in _METRICS_IN_TITLE:  # "✅ Training finished in 3h 12m · loss 0.231 · acc 0.912"
-        head = dict(list(rest.items())[:TITLE_METRICS])
-        push_title += " · " + format_metrics(head, limit=TITLE_METRICS)
-        rest = {k: v for k, v in rest.items() if k not in head}  # the message names the others
-    message = _message(outcome, last, rest, error, describe_file)
-    return FinalState(content_state=state, push_title=truncate(push_title, MAX_PUSH_TITLE), push_message=message)

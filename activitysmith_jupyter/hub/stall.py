@@ -9,27 +9,15 @@ comes back after such a silence, the stall is taken as announced already (no sec
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable
 from typing import Any
 
-from .wording import format_duration
+from .wording import push_request, stall_push_title, stall_subtitle
 
-__all__ = [
-    "DEFAULT_STALL_AFTER",
-    "StallWatch",
-    "check_stall_after",
-    "clip",
-    "format_minutes",
-    "percent_text",
-    "stall_notice",
-    "stall_push",
-    "stall_subtitle",
-]
+__all__ = ["DEFAULT_STALL_AFTER", "StallWatch", "check_stall_after", "stall_notice"]
 
 DEFAULT_STALL_AFTER = 600.0
 MIN_STALL_AFTER = 1.0
-MAX_SUBTITLE = 80
-MAX_PUSH_TITLE = 120
 
 
 def check_stall_after(value: Any, name: str = "stall_after") -> float | None:
@@ -95,51 +83,7 @@ def stall_notice(activity: Any, quiet: float, push: bool) -> None:
             activity._content = {**activity._content, "subtitle": stall_subtitle(quiet, activity._content)}
             activity._send_update()
         if push and activity.notify != "never" and getattr(activity.rank, "mirrors", True):  # rank 0 speaks
-            activity.dispatcher.push(stall_push(activity.title, quiet, activity._content, channels=activity.channels))
+            activity.dispatcher.push(push_request(stall_push_title(activity.title, quiet, activity._content),
+                                                  channels=activity.channels))
     except Exception as exc:  # noqa: BLE001 - a notice must not stop the ticker
         activity._remember(exc, "the stall notice failed")
-
-
-# ---------------------------------------------------------------------------------------- wording
-
-
-def format_minutes(seconds: float) -> str:
-    """``20 min``, ``1h 05m`` (``45s`` under a minute): how long nothing moved."""
-    if seconds < 60:
-        return format_duration(seconds)
-    minutes = int(seconds // 60)
-    return f"{minutes} min" if minutes < 60 else format_duration(minutes * 60.0)
-
-
-def percent_text(state: Mapping[str, Any]) -> str | None:
-    """Where a content state stands: ``47 %``, ``step 2 of 5``, or None."""
-    pct = state.get("percentage")
-    if isinstance(pct, (int, float)) and not isinstance(pct, bool) and math.isfinite(pct):
-        return f"{pct:.0f} %"
-    steps, current = state.get("number_of_steps"), state.get("current_step")
-    if isinstance(steps, int) and isinstance(current, int):
-        return f"step {current} of {steps}"
-    return None
-
-
-def clip(text: str, limit: int = MAX_SUBTITLE) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def stall_subtitle(stalled_for: float, state: Mapping[str, Any]) -> str:
-    """``⚠️ No progress for 20 min · stuck at 47 %``."""
-    where = percent_text(state)
-    return clip(f"⚠️ No progress for {format_minutes(stalled_for)}" + (f" · stuck at {where}" if where else ""))
-
-
-def stall_push(title: str, stalled_for: float, state: Mapping[str, Any], *, why: str | None = None,
-               channels: Sequence[str] = ()) -> dict[str, Any]:
-    """``⚠️ Training has made no progress for 20 min — stuck at 47 %`` (`why`: the push's message)."""
-    where = percent_text(state)
-    push: dict[str, Any] = {"title": clip(f"⚠️ {title} has made no progress for {format_minutes(stalled_for)}"
-                                          + (f" — stuck at {where}" if where else ""), MAX_PUSH_TITLE)}
-    if why:
-        push["message"] = why
-    if channels:
-        push["channels"] = list(channels)
-    return push

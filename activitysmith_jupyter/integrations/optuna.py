@@ -25,7 +25,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("activitysmith_jupyter.integrations.optuna needs optuna: pip install optuna") from exc
 
-from ..hub.outcome import format_metrics
+from ..hub.wording import format_metrics
 from .training import TrainingFollower, SettlesOnExit, positive_int
 
 __all__ = ["ActivitySmithCallback"]

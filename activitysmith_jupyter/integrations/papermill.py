@@ -15,13 +15,12 @@ from typing import Any
 
 from papermill.engines import NBClientEngine  # type: ignore[import-untyped]
 
-from ..hub.wording import truncate
+from ..hub.wording import MAX_TITLE, truncate
 
 __all__ = ["ActivitySmithEngine", "NotebookRun", "notebook_title"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
-MAX_SOURCE = 60
 
 
 def notebook_title(input_path: Any) -> str:
@@ -34,7 +33,7 @@ def _first_line(source: Any) -> str:
     text = "".join(source) if isinstance(source, list) else str(source or "")
     for line in text.splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
-            return truncate(line.strip(), MAX_SOURCE)
+            return truncate(line.strip(), MAX_TITLE)
     return ""
 
 

@@ -2,15 +2,13 @@
 the transformer of ``%%activitysmith_progress`` lines, the title, the text of ``%activitysmith notify``."""
 from __future__ import annotations
 
-import difflib
 import os
 import re
+import shlex
 from typing import Any
 
-from IPython.core.error import UsageError
-from IPython.utils import process as _process
 
-__all__ = ["MAGIC", "arg_split", "check_option_names", "derive_title", "first_comment", "launcher_notebook", "notebook_name", "notify_text", "one_line", "masked_key",
+__all__ = ["MAGIC", "derive_title", "first_comment", "launcher_notebook", "notebook_name", "notify_text",
            "transform_progress_cell"]
 
 MAGIC = "activitysmith_progress"
@@ -108,46 +106,10 @@ def notify_text(rest: str) -> str:
     """The text of ``%activitysmith notify ...``: one quoted string loses its quotes ("done" -> done);
     anything else is taken as typed, so apostrophes and inner quotes survive (It's done)."""
     if len(rest) >= 2 and rest[0] in "'\"" and rest[-1] == rest[0]:
-        split: Any = getattr(_process, "arg_split")  # untyped in IPython
         try:
-            words = list(split(rest, posix=True))
+            words = shlex.split(rest)
         except ValueError:
             words = []
         if len(words) == 1:
             return str(words[0]).strip()
     return rest
-
-
-def one_line(error: Any) -> str:
-    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
-    return " ".join(text.split())[:200]
-
-
-def masked_key(client: Any) -> str:
-    hint = getattr(client, "api_key_hint", None)
-    if hint is None:
-        return "none (simulator)" if getattr(client, "mode", None) == "simulator" else "none"
-    return str(hint)
-
-
-def arg_split(line: str, *, posix: bool) -> list[str]:
-    """IPython's shell-like split of a magic's line, typed."""
-    split: Any = getattr(_process, "arg_split")  # untyped in IPython
-    return list(split(line, posix=posix))
-
-
-def check_option_names(parser: Any, argv: list[str]) -> None:
-    """An unknown ``--option`` is a UsageError naming the closest known one (``--notfy``: ``--notify``)."""
-    known = sorted(parser._option_string_actions)
-    for word in argv:
-        if word == "--":
-            return
-        if not word.startswith("-") or len(word) < 2 or word[1].isdigit():
-            continue
-        name = word.split("=", 1)[0]
-        if name in known or (not name.startswith("--") and name[:2] in known):  # -t"x", -k=x
-            continue
-        close = difflib.get_close_matches(name, [k for k in known if k.startswith("--")], n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        raise UsageError(f"%%{MAGIC}: unrecognized arguments: {name}{hint} (options: "
-                         f"{', '.join(k for k in known if k.startswith('--') and k != '--help')})")

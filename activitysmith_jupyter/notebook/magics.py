@@ -10,6 +10,7 @@ numbers, and errors that fail the cell (so Run-All stops). The line magic starts
 """
 from __future__ import annotations
 
+import difflib
 import inspect
 import logging
 import os
@@ -19,16 +20,15 @@ from typing import Any, TypeVar, cast
 from IPython.core import magic_arguments as _magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.utils import process as _process
 from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
 from .auto import AutoModeConfig, auto_command, install_auto, uninstall_auto
 from .cell import BarSettings, CellActivity
-from ..hub.options import NOTIFY, TYPES, RunOptions
-from .cell_text import MAGIC, derive_title, first_comment, masked_key, notebook_name, notify_text, one_line
-from .cell_text import arg_split, check_option_names, transform_progress_cell
+from ..hub.options import NOTIFY, TYPES, RunOptions, check_choice, split_channels
+from .cell_text import MAGIC, derive_title, first_comment, notebook_name, notify_text, transform_progress_cell
 from ..hub.outcome import outcome_for
 from ..payloads import COLORS, STREAM_KEY_RULE, stream_key_from, validate
-from .watch_magic import STALL_AFTER_HELP, monitor_command, stall_after_option
 
 __all__ = [
     "ActivitySmithMagics",
@@ -43,6 +43,7 @@ log = logging.getLogger("activitysmith_jupyter")
 # IPython's option decorators and arg_split carry no types: give them theirs here, once.
 _F = TypeVar("_F", bound=Callable[..., Any])
 _untyped: Any = _magic_arguments
+_untyped_split: Any = getattr(_process, "arg_split")
 
 
 def argument(*names: str, **options: Any) -> Callable[[_F], _F]:
@@ -62,15 +63,75 @@ ENV_COLOR = "ACTIVITYSMITH_COLOR"
 # pure helpers (tested without a shell)
 
 
-def _split_channels(value: str) -> tuple[str, ...]:
-    return tuple(c.strip() for c in value.split(",") if c.strip())
-
-
 def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    """`value` (any case) if it is one of `allowed`, else a UsageError naming `what` (hub.options' check)."""
     v = value.strip().lower()
-    if v not in allowed:
-        raise UsageError(f"{what}={value!r} is not one of: {', '.join(allowed)}")
+    try:
+        check_choice(v, allowed, what)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     return v
+
+
+def arg_split(line: str, *, posix: bool) -> list[str]:
+    """IPython's shell-like split of a magic's line, typed."""
+    return list(_untyped_split(line, posix=posix))
+
+
+def check_option_names(parser: Any, argv: list[str]) -> None:
+    """An unknown ``--option`` is a UsageError naming the closest known one (``--notfy``: ``--notify``)."""
+    known = sorted(parser._option_string_actions)
+    for word in argv:
+        if word == "--":
+            return
+        if not word.startswith("-") or len(word) < 2 or word[1].isdigit():
+            continue
+        name = word.split("=", 1)[0]
+        if name in known or (not name.startswith("--") and name[:2] in known):  # -t"x", -k=x
+            continue
+        close = difflib.get_close_matches(name, [k for k in known if k.startswith("--")], n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise UsageError(f"%%{MAGIC}: unrecognized arguments: {name}{hint} (options: "
+                         f"{', '.join(k for k in known if k.startswith('--') and k != '--help')})")
+
+
+def one_line(error: Any) -> str:
+    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    return " ".join(text.split())[:200]
+
+
+def masked_key(client: Any) -> str:
+    hint = getattr(client, "api_key_hint", None)
+    if hint is None:
+        return "none (simulator)" if getattr(client, "mode", None) == "simulator" else "none"
+    return str(hint)
+
+
+STALL_AFTER_HELP = ("Seconds a cell's progress may stand still before one push (\"⚠️ <title> has made no "
+                    "progress for 20 min — stuck at 47 %\") and a subtitle that says so. 0 or None: off.")
+
+
+def stall_after_option(option: float | None, configured: float | None) -> float | None:
+    """``--stall-after`` over ``%config ActivitySmithMagics.stall_after``, checked."""
+    from ..hub.stall import check_stall_after
+
+    try:
+        return check_stall_after(option if option is not None else configured)
+    except ValueError as exc:
+        raise UsageError(str(exc).replace("stall_after=", "--stall-after ", 1)) from None
+
+
+def monitor_command(switch: str, dispatcher: Any) -> str:
+    """``%activitysmith monitor on|off``: what to print; UsageError for anything else, or without a
+    watchdog (the embedded simulator lives inside the kernel, so nothing outside could show it)."""
+    from .. import watchdog
+
+    if switch not in ("on", "off"):
+        raise UsageError("%activitysmith monitor needs on or off")
+    if watchdog.monitor(switch == "on", client=getattr(dispatcher, "client", None)) is None and switch == "on":
+        raise UsageError("the monitor needs a live client (ACTIVITYSMITH_API_KEY, or ACTIVITYSMITH_BASE_URL for a "
+                     "simulator server): the embedded simulator lives inside this kernel")
+    return f"resource monitor {switch} (stream {watchdog.MONITOR_KEY!r}, sampled by the watchdog process)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,7 +223,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
     def _channels(self, option: str | None) -> tuple[str, ...]:
         """Channel slugs: --channels "a,b" > %config (a list) > $ACTIVITYSMITH_CHANNELS > none."""
         value = self._setting(option, "channels", ENV_CHANNELS, ())
-        return _split_channels(value) if isinstance(value, str) else tuple(value)
+        return split_channels(value) if isinstance(value, str) else tuple(value)
 
     def _client(self, name: str | None) -> Any:
         """The client (or a Dispatcher made for one) named by --client, else %config, else the default."""
@@ -258,7 +319,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
             raise UsageError("--steps must be at least 1")
         if args.type is not None and args.type.strip().lower() == "segmented_progress" and args.steps is None:
             raise UsageError("--type segmented_progress needs --steps N")
-        if args.channels is not None and not _split_channels(args.channels):
+        if args.channels is not None and not split_channels(args.channels):
             raise UsageError("--channels needs at least one channel slug")
         options = self.run_options(
             title=title, key=args.stream_key, subtitle=subtitle, type=args.type, steps=args.steps,
