@@ -99,7 +99,7 @@ def test_an_ignored_sigterm_stays_ignored(server, sim, tmp_path) -> None:
 def test_the_handler_is_installed_lazily_and_only_on_the_main_thread(tmp_path) -> None:
     path = script(tmp_path, """
         import signal, threading
-        from activitysmith_jupyter import lifecycle
+        from activitysmith_jupyter.hub import shutdown as lifecycle
         from activitysmith_jupyter.hub.activity import Activity
         from activitysmith_jupyter.simulator import Simulator
         from activitysmith_jupyter.api.client import ActivitySmith
@@ -180,7 +180,7 @@ def test_terminating_forked_pool_workers_leaves_the_parents_activity_running(ser
 def test_a_front_ends_newer_count_is_the_terminated_state(server, sim, tmp_path) -> None:
     path = script(tmp_path, """
         import time
-        from activitysmith_jupyter import lifecycle
+        from activitysmith_jupyter.hub import shutdown as lifecycle
         from activitysmith_jupyter.hub.activity import Activity
         from activitysmith_jupyter.hub.outcome import Snapshot
 

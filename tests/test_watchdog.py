@@ -100,7 +100,7 @@ def test_one_watchdog_per_process_however_many_activities_and_the_key_is_not_on_
 
 CLEAN = """
 from activitysmith_jupyter.hub.activity import Activity
-from activitysmith_jupyter.watchdog import current_watchdog
+from activitysmith_jupyter.watchdog.parent import current_watchdog
 with Activity("Nightly ETL", key="etl") as act:
     act.update(percentage=50)
     dog = current_watchdog()
@@ -216,7 +216,7 @@ GIL = """
 import ctypes, time
 from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.hub.outcome import Snapshot
-from activitysmith_jupyter.watchdog import current_watchdog
+from activitysmith_jupyter.watchdog.parent import current_watchdog
 with Activity("Training", key="train", stall_after=12) as act:
     act.feed(Snapshot(n=47, total=100))
     assert current_watchdog().drained(10)
@@ -276,7 +276,7 @@ def test_an_activity_with_monitor_true_shows_the_resources_while_it_is_open(tmp_
 FORKS = """
 import os, time
 from activitysmith_jupyter.hub.activity import Activity
-from activitysmith_jupyter.watchdog import current_watchdog
+from activitysmith_jupyter.watchdog.parent import current_watchdog
 act = Activity("Training", key="train").start()
 assert current_watchdog().drained(10)
 if os.fork() == 0:  # a forked worker (multiprocessing's fork) lives on after the parent dies
@@ -309,7 +309,7 @@ def test_a_forked_child_does_not_hold_the_pipe_open_after_the_parent_dies(tmp_pa
 TERMINATED = """
 import time
 from activitysmith_jupyter.hub.activity import Activity
-from activitysmith_jupyter.watchdog import current_watchdog
+from activitysmith_jupyter.watchdog.parent import current_watchdog
 act = Activity("Training", key="train").start()
 act.update(percentage=30)
 assert current_watchdog().drained(10)

@@ -18,7 +18,7 @@ jupyter_client = pytest.importorskip("jupyter_client")
 
 CELL = """%%activitysmith_progress --title Training --key training
 import time
-from activitysmith_jupyter.watchdog import current_watchdog
+from activitysmith_jupyter.watchdog.parent import current_watchdog
 assert current_watchdog().drained(10)  # the watchdog knows the cell's activity
 print("WATCHED", flush=True)
 from tqdm.auto import tqdm
@@ -93,7 +93,7 @@ def test_the_monitor_is_sampled_by_the_watchdog_while_the_kernel_holds_the_gil()
     with live_server() as (sim, srv):
         for _km, kc in _kernel(child_env(srv)):
             for code in ("%load_ext activitysmith_jupyter", "%activitysmith monitor on",
-                         "from activitysmith_jupyter.watchdog import current_watchdog\n"
+                         "from activitysmith_jupyter.watchdog.parent import current_watchdog\n"
                          "assert current_watchdog().drained(10)"):
                 assert kc.execute_interactive(code, timeout=60)["content"]["status"] == "ok"
             wait_for(lambda: requests_for(sim, "kernel-resources", "PUT"), timeout=15, what="the monitor's start")

@@ -9,7 +9,6 @@ same signal). The API key stays in the environment: never on a command line, nev
 """
 from __future__ import annotations
 
-import collections
 import logging
 import os
 import re
@@ -21,7 +20,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .child_bars import BarPipe, child_environment
 from ..hub.options import NotifyPolicy

@@ -16,11 +16,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from . import content as _content, shutdown as _lifecycle
-from .. import watchdog as _watchdog
+from . import content as _content, shutdown as _shutdown
+from ..watchdog import parent as _watchdog
 from ..clock import SYSTEM_CLOCK, Clock
 from .current import CurrentStack
 from .options import ActivityType, NotifyPolicy, RunOptions, check_choice
@@ -35,8 +35,6 @@ from .wording import MAX_SUBTITLE, elapsed_bucket, elapsed_text, format_duration
 if TYPE_CHECKING:  # type-only: the dispatcher and its policy load with the first activity
     from types import TracebackType
 
-    from ..delivery.dispatcher import Dispatcher
-    from ..delivery.policy import UpdatePolicy
 
 __all__ = [
     "Activity", "ActivityType", "NotifyPolicy", "Outcome", "ProgressSource", "RunOptions", "current_activity", "elapsed_bucket",
@@ -195,7 +193,7 @@ class Activity:
         if (background and self.elapsed_updates) or self._stall.enabled:  # (a bar's start is not background)
             _ticker.add(self)
         _watchdog.watch(self)  # its watchdog ends it if the process dies (issue 13)
-        return _lifecycle.opened(self)  # registered until it ends: SIGTERM ends it as "terminated" (issue 8)
+        return _shutdown.opened(self)  # registered until it ends: SIGTERM ends it as "terminated" (issue 8)
 
     def attach(self, source: ProgressSource) -> None:
         """Let `source` feed this activity until it ends (then its ``detach()`` is called)."""

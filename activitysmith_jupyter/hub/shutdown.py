@@ -152,7 +152,7 @@ def _end_and_flush(outcome: str, error: str | None, deadline: float) -> bool:
         except Exception:  # noqa: BLE001 - exit must go on
             log.debug("flush at SIGTERM failed", exc_info=True)
             ok = False
-    from ..watchdog import confirm_delivered  # what landed, its watchdog must not end again (issue 13)
+    from ..watchdog.parent import confirm_delivered  # what landed, its watchdog must not end again (issue 13)
 
     confirm_delivered()
     return ok

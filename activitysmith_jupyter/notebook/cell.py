@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..hub.activity import Activity, push_current
 from ..hub.options import RunOptions
 from ..clock import SYSTEM_CLOCK, Clock
-from ..hub.outcome import Outcome, Snapshot
+from ..hub.outcome import Snapshot
 
 if TYPE_CHECKING:  # no tqdm import at runtime: it loads only when bars are observed
     from ..integrations._tqdm_bars import BarSnapshot

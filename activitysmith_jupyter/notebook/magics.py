@@ -124,7 +124,7 @@ def stall_after_option(option: float | None, configured: float | None) -> float 
 def monitor_command(switch: str, dispatcher: Any) -> str:
     """``%activitysmith monitor on|off``: what to print; UsageError for anything else, or without a
     watchdog (the embedded simulator lives inside the kernel, so nothing outside could show it)."""
-    from .. import watchdog
+    from ..watchdog import parent as watchdog
 
     if switch not in ("on", "off"):
         raise UsageError("%activitysmith monitor needs on or off")
