@@ -31,12 +31,12 @@ from . import payloads
 from .errors import PayloadError, Problem
 from .hub.activity import Activity, ActivityType, NotifyPolicy
 from .delivery.dispatcher import Dispatcher, dispatcher_for
-from .integrations._tqdm_chain import STREAKS, finish_now, settle
-from .integrations._tqdm_bars import BarSnapshot, bar_subtitle, hub_snapshot, running_state, snapshot
+from .integrations.tqdm.chain import STREAKS, finish_now, settle
+from .integrations.tqdm.bars import BarSnapshot, bar_subtitle, hub_snapshot, running_state, snapshot
 from .hub.after_cell import after_this_cell
 from .hub.wording import MAX_TITLE
-from .integrations._tqdm_close import SCRIPT_EXIT, after_script_exit, close_outcome
-from .integrations._tqdm_close import dropped_iterator_error, exception_in_flight
+from .integrations.tqdm.close import SCRIPT_EXIT, after_script_exit, close_outcome
+from .integrations.tqdm.close import dropped_iterator_error, exception_in_flight
 from .integrations.tqdm import BarObserver, observe_bars, observers_active
 from .hub.outcome import Outcome
 from .delivery.policy import UpdatePolicy
@@ -150,7 +150,7 @@ class _Mirror:
         self.due = now + RECHECK
 
     def resume(self, bar: Any, title: str | None) -> None:
-        """A following bar continues this activity (see ``integrations._tqdm_chain``)."""
+        """A following bar continues this activity (see ``integrations.tqdm.chain``)."""
         self.title, self.closing, self.due = (title[:MAX_TITLE] if title else None), False, -math.inf
         self.tick(bar)
 
@@ -212,7 +212,7 @@ class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-
                  **kwargs: Any) -> None:
         self._activitysmith: _Mirror | None = None
         self._activitysmith_exc: BaseException | None = None
-        self._activitysmith_place = 0  # in a streak of short bars (integrations._tqdm_chain); 0: none
+        self._activitysmith_place = 0  # in a streak of short bars (integrations.tqdm.chain); 0: none
         if mirror:
             _check_options(stream_key=stream_key, title=title, color=color, channels=channels, policy=policy,
                            notify=notify, kind=type)

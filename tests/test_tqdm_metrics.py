@@ -8,7 +8,7 @@ import pytest
 
 from activitysmith_jupyter import payloads
 from activitysmith_jupyter.hub.activity import Activity
-from activitysmith_jupyter.integrations._tqdm_bars import postfix_metrics
+from activitysmith_jupyter.integrations.tqdm.bars import postfix_metrics
 from activitysmith_jupyter.delivery.policy import UpdatePolicy
 from activitysmith_jupyter.tqdm import tqdm
 from test_magics import end_state, ip, pushes, run, settle  # noqa: F401  (ip: the shell fixture)

@@ -1,4 +1,4 @@
-"""Many short bars in a row continue one activity (integrations._tqdm_chain): the phone and the budget
+"""Many short bars in a row continue one activity (integrations.tqdm.chain): the phone and the budget
 see one start and one end for a run of files, not one per file."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-import activitysmith_jupyter.integrations._tqdm_chain as chain
+import activitysmith_jupyter.integrations.tqdm.chain as chain
 from activitysmith_jupyter.tqdm import settle, tqdm
 from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import activitysmith_jupyter.integrations._tqdm_chain as chain
+import activitysmith_jupyter.integrations.tqdm.chain as chain
 from activitysmith_jupyter.tqdm import settle, tqdm
 from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
 

@@ -20,7 +20,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..hub.outcome import Snapshot
 
 if TYPE_CHECKING:  # no tqdm import at runtime: it loads only when bars are observed
-    from ..integrations._tqdm_bars import BarSnapshot
+    from ..integrations.tqdm.bars import BarSnapshot
     from ..integrations.tqdm import BarObserver, BarSource
 
 __all__ = ["BarSettings", "CellActivity"]
@@ -89,7 +89,7 @@ class CellActivity(Activity):
         """Show a tqdm bar's snapshot (the observer's callback; tests call it directly)."""
         if bar is None or self.ended:
             return
-        from ..integrations._tqdm_bars import hub_snapshot
+        from ..integrations.tqdm.bars import hub_snapshot
 
         self.feed_bar(hub_snapshot(bar, described=True))
 

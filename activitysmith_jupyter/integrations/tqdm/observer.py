@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm.std import tqdm as std_tqdm
 
-from ._tqdm_bars import BarSnapshot, hub_snapshot, snapshot
+from .bars import BarSnapshot, hub_snapshot, snapshot
 
 if TYPE_CHECKING:
-    from ..hub.activity import Activity
+    from ...hub.activity import Activity
 
 __all__ = ["BarObserver", "BarSnapshot", "BarSource", "observe_bars", "observers_active"]
 

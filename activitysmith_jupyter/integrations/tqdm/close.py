@@ -19,7 +19,7 @@ from typing import Any
 import tqdm as _tqdm_pkg
 from tqdm.std import tqdm as _std_tqdm
 
-from ..hub.outcome import Outcome
+from ...hub.outcome import Outcome
 
 __all__ = ["SCRIPT_EXIT", "UNKNOWN_ERROR", "after_script_exit", "close_outcome", "describe",
            "dropped_iterator_error", "exception_in_flight"]

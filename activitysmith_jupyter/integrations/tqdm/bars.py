@@ -11,9 +11,9 @@ from typing import Any
 
 from tqdm.std import tqdm as std_tqdm
 
-from ..hub.content import running_state as _running_state
-from ..hub.outcome import MetricValue, Snapshot
-from ..hub.wording import NumberFormat, progress_text
+from ...hub.content import running_state as _running_state
+from ...hub.outcome import MetricValue, Snapshot
+from ...hub.wording import NumberFormat, progress_text
 
 __all__ = ["BarSnapshot", "bar_subtitle", "hub_snapshot", "postfix_metrics", "running_state", "snapshot"]
 
