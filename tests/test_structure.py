@@ -12,6 +12,7 @@ the parent packages `a` and `a.b` (every submodule would otherwise "import" the 
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -45,10 +46,16 @@ def _absolute(module: str, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+@functools.cache
+def _tree(module: str) -> ast.Module:
+    """Each module parsed once per session (parsing all of them again per test is slow, and CPython 3.11's
+    parser has been seen to fail spuriously when asked thousands of times in one process)."""
+    return ast.parse(MODULES[module].read_text(encoding="utf-8"))
+
+
 def _imports(module: str) -> Iterator[str]:
     """Every package module `module` imports, anywhere in its source."""
-    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
+    for node in ast.walk(_tree(module)):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -63,8 +70,13 @@ def _imports(module: str) -> Iterator[str]:
                 yield target
 
 
+@functools.cache
+def _graph() -> dict[str, frozenset[str]]:
+    return {module: frozenset(_imports(module)) for module in MODULES}
+
+
 def import_graph() -> dict[str, set[str]]:
-    return {module: set(_imports(module)) for module in MODULES}
+    return {module: set(deps) for module, deps in _graph().items()}
 
 
 def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -188,8 +200,7 @@ def _own_submodules(package: str) -> set[str]:
 
 
 def _defines_code(module: str) -> list[str]:
-    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
-    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    return [n.name for n in _tree(module).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
 
 
 PACKAGES = sorted(m for m, p in MODULES.items() if p.name == "__init__.py" and m != PACKAGE)
@@ -212,7 +223,7 @@ def test_ipython_is_imported_only_under_notebook():
 def _third_party(module: str) -> set[str]:
     """The top-level names of every non-package module `module` imports, anywhere in its source."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8"))):
+    for node in ast.walk(_tree(module)):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -223,7 +234,7 @@ def _third_party(module: str) -> set[str]:
 def _long_functions() -> list[str]:
     found = []
     for module, path in MODULES.items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_tree(module)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 lines = (node.end_lineno or node.lineno) - node.lineno + 1
                 if lines > MAX_FUNCTION_LINES:
@@ -240,7 +251,7 @@ def _limits() -> dict[str, list[str]]:
     module's limit does not count), by name."""
     defined: dict[str, list[str]] = {}
     for module, path in MODULES.items():
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        for node in _tree(module).body:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
             value = getattr(node, "value", None)
             for target in targets:

@@ -3,6 +3,7 @@ own code (not the stdlib's, a library's or this package's). Pure apart from read
 from __future__ import annotations
 
 import os
+import sys
 import site
 import sysconfig
 import traceback
@@ -27,7 +28,8 @@ def _library_prefixes() -> tuple[str, ...]:
         pass
     if site.ENABLE_USER_SITE and site.USER_SITE:
         paths.add(os.path.realpath(site.USER_SITE))
-    paths.add(os.path.dirname(os.path.realpath(__file__)))  # this package, even when installed -e
+    package = sys.modules[__name__.partition(".")[0]]  # the root package: always loaded before this module
+    paths.add(os.path.dirname(os.path.realpath(package.__file__ or "")))  # this package, even when installed -e
     return tuple(sorted(p + os.sep for p in paths))
 
 

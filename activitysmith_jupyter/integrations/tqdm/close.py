@@ -31,7 +31,7 @@ _QUIET_OPS = frozenset(op for op in dis.opmap if op.startswith(("POP_", "RETURN_
                        ) | {"FOR_ITER", "NOP", "RESUME"}
 _SKIPPED_DIRS = (  # tqdm's frames and this package's
     os.path.dirname(os.path.abspath(_tqdm_pkg.__file__ or "")) + os.sep,
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
+    os.path.dirname(os.path.abspath(sys.modules[__name__.partition(".")[0]].__file__ or "")) + os.sep,
 )
 
 
