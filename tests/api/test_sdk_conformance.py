@@ -40,13 +40,6 @@ def same(a: Any, b: Any) -> bool:
     return a == b
 
 
-@pytest.fixture
-def sdk(server):
-    client = activitysmith.ActivitySmith(api_key="test-key")
-    client.notifications._api.api_client.configuration.host = server.url
-    return client
-
-
 def check_responses_parse(sim) -> None:
     from activitysmith_jupyter.simulator.routes import match_route
 

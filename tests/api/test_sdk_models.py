@@ -109,13 +109,6 @@ def _setup(name: str, ours: Any) -> dict[str, str]:
     return ids
 
 
-@pytest.fixture
-def sdk(server: Any) -> Any:
-    client = activitysmith.ActivitySmith(api_key=KEY)
-    client.notifications._api.api_client.configuration.host = server.url
-    return client
-
-
 def _sdk_request(sdk: Any, name: str, ids: dict[str, str], sim: Any) -> Any:
     before = len(sim.requests)
     try:

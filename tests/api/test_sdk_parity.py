@@ -231,13 +231,6 @@ def _assert_same_body(name: str, sdk_request, our_request) -> None:
     assert our_request.headers["authorization"] == sdk_request.headers["authorization"] == f"Bearer {KEY}"
 
 
-@pytest.fixture
-def sdk(server):
-    client = activitysmith.ActivitySmith(api_key=KEY)
-    client.notifications._api.api_client.configuration.host = server.url
-    return client
-
-
 def _call_sdk(sdk, example: Example, ids: dict[str, str], sim):
     before = len(sim.requests)
     try:

@@ -29,13 +29,6 @@ SDK_EXCEPTIONS = ("ApiException", "BadRequestException", "UnauthorizedException"
 
 
 @pytest.fixture
-def sdk(server):
-    client = activitysmith.ActivitySmith(api_key=KEY)
-    client.notifications._api.api_client.configuration.host = server.url
-    return client
-
-
-@pytest.fixture
 def ours(server):
     with ActivitySmith(KEY, base_url=server.url, max_retries=0) as client:
         yield client

@@ -387,7 +387,7 @@ def test_notebook_run_with_the_key_in_the_environment_saves_no_secret(monkeypatc
     monkeypatch.setenv("ACTIVITYSMITH_API_KEY", KEY)
     monkeypatch.setenv("ACTIVITYSMITH_BASE_URL", server.url)
     monkeypatch.setenv("OTHER_URL", other_server.url)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).resolve().parents[1]),
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).resolve().parents[2]),
                                                        os.environ.get("PYTHONPATH", "")]))
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(textwrap.dedent(s)) for s in NOTEBOOK_CELLS]

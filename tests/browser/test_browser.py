@@ -29,8 +29,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "04-composer.ipynb"
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04-composer.ipynb"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"  # tests/screenshots/, as documented
 API_KEY = "some-test-key-" + secrets.token_hex(8)  # what the kernel sees; must never reach a saved notebook
 KERNEL_READY = ".jp-DebuggerBugButton[aria-disabled='false']"
 

@@ -50,20 +50,6 @@ def wait_until(predicate, timeout: float = 5.0) -> None:
         time.sleep(0.0005)
 
 
-@pytest.fixture
-def fclient(sim, clock):
-    """A client on the simulator whose own (unused by the dispatcher) retries would also use the fake clock."""
-    with ActivitySmith(transport=sim.transport(), clock=clock) as c:
-        yield c
-
-
-@pytest.fixture
-def dispatcher(fclient, clock):
-    d = Dispatcher(fclient, clock=clock)
-    yield d
-    d.close(timeout=5)
-
-
 def stream_requests(sim, key: str = KEY) -> list:
     return [r for r in sim.requests if r.key == key and r.path.startswith("/live-activity/stream")]
 
@@ -250,7 +236,7 @@ def test_push_survives_503_and_429_and_is_sent_once(dispatcher, sim) -> None:
 
 
 # A push that may have arrived (dropped after sending, 500, timeout) is sent again until it lands (issue 8's
-# change of policy): tests/test_dispatch_delivery.py::test_a_closing_push_is_sent_again_until_it_lands.
+# change of policy): tests/delivery/test_dispatch_delivery.py::test_a_closing_push_is_sent_again_until_it_lands.
 
 
 def test_pushes_keep_their_order(dispatcher, sim) -> None:
@@ -263,9 +249,10 @@ def test_pushes_keep_their_order(dispatcher, sim) -> None:
 # ------------------------------------------------------------------------------ budget
 
 
-def test_many_streams_and_pushes_stay_under_60_per_minute_and_ends_are_not_starved(fclient, sim, clock) -> None:
+def test_many_streams_and_pushes_stay_under_60_per_minute_and_ends_are_not_starved(make_dispatcher, sim,
+                                                                                    clock) -> None:
     sim.max_active_activities = 100
-    d = Dispatcher(fclient, clock=clock)
+    d = make_dispatcher()
     keys = [f"job-{i}" for i in range(40)]
     for round_ in range(5):
         for key in keys:
@@ -328,8 +315,8 @@ def test_errors_are_logged_kept_and_warned_about_once(dispatcher, sim, caplog) -
     assert dispatcher.stats.failed == 2
 
 
-def test_device_full_start_waits_for_a_free_slot(fclient, sim, clock) -> None:
-    d = Dispatcher(fclient, clock=clock)
+def test_device_full_start_waits_for_a_free_slot(make_dispatcher, sim) -> None:
+    d = make_dispatcher()
     for i in range(5):
         d.update_stream(f"job-{i}", progress(0, title=f"job {i}"))
     wait_until(lambda: d.stats.retried > 0)

@@ -17,7 +17,6 @@ import sys
 import textwrap
 import time
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -58,19 +57,6 @@ def ended(sim: Simulator) -> dict[str, dict[str, Any]]:
     """stream key -> final content state, for every activity that ended."""
     return {a.view()["stream_key"]: a.view()["content_state"] for a in sim.activities.values()
             if a.view()["state"] == "ended"}
-
-
-@pytest.fixture
-def fclient(sim: Simulator, clock: FakeClock) -> Iterator[ActivitySmith]:
-    with ActivitySmith(transport=sim.transport(), clock=clock) as c:
-        yield c
-
-
-@pytest.fixture
-def dispatcher(fclient: ActivitySmith, clock: FakeClock) -> Iterator[Dispatcher]:
-    d = Dispatcher(fclient, clock=clock)
-    yield d
-    d.close(timeout=5)
 
 
 # ------------------------------------------------------------------------------ at least once

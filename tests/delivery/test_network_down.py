@@ -73,12 +73,6 @@ def our_time(monkeypatch) -> list[float]:
                                          (activity_mod.Activity, "end")])
 
 
-@pytest.fixture
-def null() -> Iterator[Any]:
-    with open(os.devnull, "w") as f:
-        yield f
-
-
 def ours(seen: list[warnings.WarningMessage]) -> list[str]:
     return [str(w.message) for w in seen if "activitysmith_jupyter" in str(w.message)]
 
@@ -232,7 +226,7 @@ def test_hung_server_that_never_answers_does_not_block_the_bar_or_the_cell(
 @pytest.mark.xfail(strict=True, reason=(
     "KNOWN LIMITATION outside IPython: a KeyboardInterrupt in the body of `for x in tqdm(...)` reaches the "
     "bar only as the generator's GeneratorExit, so a plain script's bar ends 'Failed' (red), not 'Interrupted'. "
-    "Under IPython the cell's result names it (tests/test_tqdm.py::test_in_ipython_a_for_loop_bar_ends_with_"
+    "Under IPython the cell's result names it (tests/tqdm/test_tqdm.py::test_in_ipython_a_for_loop_bar_ends_with_"
     "what_stopped_the_cell); `with tqdm(total=...)` and the cell magic get it right everywhere. "
     "Remove this mark when fixed."))
 def test_outside_ipython_ctrl_c_in_the_body_of_a_for_loop_over_a_bar_ends_interrupted(null) -> None:

@@ -1,26 +1,12 @@
-"""What the framework-callback tests share: a FakeClock dispatcher on the simulator, what the phone
-showed, and a child script run against the loopback simulator."""
+"""What the framework-callback tests share: what the phone showed, whether updates kept to the policy, and a
+child script run against the loopback simulator (the fake-clock `dispatcher` is tests/conftest.py's)."""
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
-
-from activitysmith_jupyter.api.client import ActivitySmith
-from activitysmith_jupyter.delivery.dispatcher import Dispatcher
-
-
-@pytest.fixture
-def dispatcher(sim: Any, clock: Any) -> Iterator[Dispatcher]:
-    with ActivitySmith(transport=sim.transport(), clock=clock) as c:
-        d = Dispatcher(c, clock=clock)
-        yield d
-        d.close(timeout=5)
 
 
 def shown(sim: Any) -> list[dict[str, Any]]:

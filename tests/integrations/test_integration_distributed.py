@@ -237,7 +237,7 @@ def test_in_a_kernel_the_cell_returns_and_the_activity_ends_after_it(monkeypatch
 
     monkeypatch.setenv("ACTIVITYSMITH_API_KEY", "ask_kernel_dask_test_123456")
     monkeypatch.setenv("ACTIVITYSMITH_BASE_URL", server.url)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).resolve().parents[1]),
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).resolve().parents[2]),
                                                        os.environ.get("PYTHONPATH", "")]))
     cells = [KERNEL_SETUP,
              "following = follow(client.submit(hold, client.map(inc, range(10))), title='Kernel Dask')",

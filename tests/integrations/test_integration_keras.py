@@ -17,7 +17,7 @@ from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.integrations.training import MAX_STALE
 from activitysmith_jupyter.integrations.keras import ActivitySmithCallback
 from activitysmith_jupyter.delivery.policy import UpdatePolicy
-from integration_helpers import dispatcher, pushes, run_child, shown, stream_puts, the_activity  # noqa: F401
+from integration_helpers import pushes, shown, stream_puts, the_activity
 from shell_helpers import fresh_shell
 
 RNG = np.random.default_rng(7)
@@ -171,35 +171,6 @@ def test_per_batch_hook_builds_nothing_while_no_snapshot_is_due(model, dispatche
     assert [s.n for s in fed] == [0.0]
     assert cb._run.last_snapshot is not None and cb._run.last_snapshot.n == 12
     assert [r.method for r in sim.requests if r.key == "Still-clock"] == ["PUT", "DELETE"]
-
-
-@pytest.mark.parametrize("kwargs, field", [
-    (dict(title=""), "title"),
-    (dict(type="pie"), "type"),
-    (dict(notify="sometimes"), "notify"),
-], ids=["empty-title", "unknown-type", "unknown-notify"])
-def test_bad_options_raise_naming_the_field_before_anything_is_sent(kwargs, field, dispatcher, sim) -> None:
-    with pytest.raises(ValueError, match=field):
-        ActivitySmithCallback(dispatcher=dispatcher, **kwargs)
-    assert sim.requests == []
-
-
-def test_a_script_whose_fit_raises_ends_failed_at_exit(server, sim, tmp_path) -> None:
-    child = run_child("""
-        import numpy as np, keras
-        from activitysmith_jupyter.integrations.keras import ActivitySmithCallback
-        x = np.zeros((32, 2), dtype="float32"); y = np.zeros(32, dtype="float32")
-        m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-        m.compile(optimizer="sgd", loss="mse")
-        def boom(epoch, logs):
-            raise MemoryError("out of memory in epoch 2")
-        m.fit(x, y, epochs=3, verbose=0, callbacks=[ActivitySmithCallback("Script fit"),
-                                                    keras.callbacks.LambdaCallback(on_epoch_end=boom)])
-    """, server, tmp_path)
-    assert child.returncode == 1 and "MemoryError" in child.stderr
-    assert the_activity(sim, "Script-fit")["state"] == "ended"
-    [push] = pushes(sim)
-    assert push["title"].startswith("❌ Script fit failed") and "MemoryError: out of memory" in push["message"]
 
 
 def test_a_fit_that_raised_outside_any_block_is_ended_failed_when_the_callback_fits_again(model, dispatcher, sim,

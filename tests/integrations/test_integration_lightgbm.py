@@ -10,7 +10,7 @@ lgb = pytest.importorskip("lightgbm")
 
 from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.integrations.lightgbm import ActivitySmithCallback
-from integration_helpers import dispatcher, pushes, run_child, shown, the_activity  # noqa: F401
+from integration_helpers import pushes, run_child, shown, the_activity
 from shell_helpers import fresh_shell
 
 RNG = np.random.default_rng(5)

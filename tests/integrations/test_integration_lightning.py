@@ -1,7 +1,7 @@
-"""Lightning's callback, driven hook by hook on a trainer-like object (tests/_lightning_loop.py).
+"""Lightning's callback, driven hook by hook on a trainer-like object (tests/integrations/_lightning_loop.py).
 
 Lightning requires torch, which is not installed here, so its ``Callback`` class cannot be imported;
-``tests/test_integration_lightning_real.py`` runs a real ``Trainer.fit`` where torch and lightning are.
+``tests/integrations/test_integration_torch_real.py`` runs a real ``Trainer.fit`` where torch and lightning are.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from _lightning_loop import FakeTrainer, fit_like_lightning
 from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.integrations.lightning import ActivitySmithCallback
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def requests_for(sim: Any, method: str, key: str) -> list[dict[str, Any]]:

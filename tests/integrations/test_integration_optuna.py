@@ -11,7 +11,7 @@ optuna = pytest.importorskip("optuna")
 
 from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.integrations.optuna import ActivitySmithCallback
-from integration_helpers import dispatcher, pushes, run_child, shown, the_activity  # noqa: F401
+from integration_helpers import pushes, shown, the_activity
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
@@ -148,34 +148,6 @@ def test_inside_an_open_activity_the_study_feeds_it_and_leaves_the_end_to_its_ow
         assert act.last_snapshot is not None and act.last_snapshot.description == "trial 5/5"
     assert dispatcher.flush(10)
     assert [a["stream_key"] for a in shown(sim)] == ["Cell"]
-
-
-@pytest.mark.parametrize("kwargs, field", [
-    (dict(n_trials=-3), "n_trials"),
-    (dict(n_trials="100"), "n_trials"),
-    (dict(notify="loud"), "notify"),
-], ids=["negative-n_trials", "text-n_trials", "unknown-notify"])
-def test_bad_options_raise_naming_the_field_before_anything_is_sent(kwargs, field, dispatcher, sim) -> None:
-    with pytest.raises(ValueError, match=field):
-        ActivitySmithCallback(dispatcher=dispatcher, **kwargs)
-    assert sim.requests == []
-
-
-def test_a_script_whose_objective_raises_ends_failed_at_exit(server, sim, tmp_path) -> None:
-    child = run_child("""
-        import optuna
-        from activitysmith_jupyter.integrations.optuna import ActivitySmithCallback
-        optuna.logging.set_verbosity(optuna.logging.ERROR)
-        def objective(trial):
-            if trial.number == 2:
-                raise KeyError("missing column 'price'")
-            return trial.suggest_float("x", 0, 1)
-        optuna.create_study().optimize(objective, n_trials=10, callbacks=[ActivitySmithCallback("Script study")])
-    """, server, tmp_path)
-    assert child.returncode == 1 and "missing column" in child.stderr
-    assert the_activity(sim, "Script-study")["state"] == "ended"
-    [push] = pushes(sim)
-    assert push["title"].startswith("❌ Script study failed") and "KeyError" in push["message"]
 
 
 def test_in_an_activitysmith_progress_cell_show_progress_bar_is_followed_with_no_callback(dispatcher, sim) -> None:

@@ -9,7 +9,7 @@ pytest.importorskip("transformers")
 
 from _hf_trainer_loop import arguments, handler_for, train_like_the_trainer
 from _lightning_loop import FakeTrainer, fit_like_lightning
-from integration_helpers import assert_paced, dispatcher  # noqa: F401  (the fake-clock dispatcher fixture)
+from integration_helpers import assert_paced
 from transformers import TrainerCallback
 
 from activitysmith_jupyter.integrations import lightning, transformers

@@ -1,8 +1,8 @@
 """Transformers' TrainerCallback against the real callback classes (the Trainer itself needs torch).
 
 Every run goes through `CallbackHandler` + `DefaultFlowCallback` with real `TrainingArguments`,
-`TrainerState` and `TrainerControl`, in the order `Trainer.train()` calls them (tests/_hf_trainer_loop.py),
-and lands on the embedded simulator.
+`TrainerState` and `TrainerControl`, in the order `Trainer.train()` calls them
+(tests/integrations/_hf_trainer_loop.py), and lands on the embedded simulator.
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from _hf_trainer_loop import arguments, handler_for, losses, train_like_the_trai
 from activitysmith_jupyter.hub.activity import Activity, current_activity
 from activitysmith_jupyter.integrations.transformers import ActivitySmithCallback
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent  # _hf_trainer_loop.py, for the script
 
 
 def stream_puts(sim: Any, key: str) -> list[dict[str, Any]]:
@@ -139,7 +140,7 @@ SCRIPT = textwrap.dedent("""
 def test_an_exception_in_a_script_ends_the_callbacks_own_activity_failed(server, sim, tmp_path) -> None:
     env = {**os.environ, "ACTIVITYSMITH_API_KEY": "ask_test_hf", "ACTIVITYSMITH_BASE_URL": server.url,
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-c", SCRIPT, str(ROOT / "tests"), str(tmp_path)], env=env,
+    result = subprocess.run([sys.executable, "-c", SCRIPT, str(HERE), str(tmp_path)], env=env,
                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 1 and "RuntimeError: CUDA out of memory" in result.stderr  # traceback kept
     [end] = stream_ends(sim, "hf-script")

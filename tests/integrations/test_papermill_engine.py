@@ -14,7 +14,7 @@ from process_helpers import child_env, ended, pushes
 
 pytest.importorskip("papermill")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # the engine is found through the installed package's entry points: an install made before it was
 # declared in pyproject.toml does not have it until `pip install -e .` runs again (scripts/test does)
 INSTALLED = any(ep.name == "activitysmith" for ep in importlib.metadata.entry_points(group="papermill.engine"))

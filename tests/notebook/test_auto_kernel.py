@@ -18,7 +18,7 @@ import pytest
 
 pytest.importorskip("ipykernel")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PROFILE = 'c.InteractiveShellApp.extensions = ["activitysmith_jupyter"]\n'
 
 

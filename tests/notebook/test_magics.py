@@ -599,7 +599,7 @@ def test_stacked_cell_magic_runs(ip, sim, capsys) -> None:
 def _kernel_env(monkeypatch, server) -> None:
     monkeypatch.setenv("ACTIVITYSMITH_API_KEY", "ask_kernel_test_key_123456")
     monkeypatch.setenv("ACTIVITYSMITH_BASE_URL", server.url)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).resolve().parents[1]),
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).resolve().parents[2]),
                                                        os.environ.get("PYTHONPATH", "")]))
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)

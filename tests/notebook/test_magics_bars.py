@@ -44,3 +44,22 @@ def test_a_cell_s_end_keeps_the_bar_s_count_like_a_plain_bar(ip, sim) -> None:  
     assert end["subtitle"].startswith("Done · 30/30 in ") and end["percentage"] == 100
     [push] = pushes(sim)
     assert push["title"].startswith("✅ Epochs finished in ") and push["message"] == "30/30"
+
+
+def test_the_magic_s_stats_type_shows_the_bar_s_metrics(ip, sim) -> None:  # noqa: F811
+    ip.run_line_magic("config", "ActivitySmithMagics.bar_interval = 0.01")
+    result = run(ip, """
+        %%activitysmith_progress -k fit --type stats -t Fit
+        from tqdm.auto import tqdm
+        bar = tqdm(range(5), desc="epochs", unit="epoch")
+        for i in bar:
+            bar.set_postfix({"loss": 0.5, "acc": 0.75})
+    """)
+    assert result.success, result.error_in_exec
+    settle(ip)
+    end = end_state(sim, "fit")
+    assert end["type"] == "stats"
+    assert end["metrics"] == [{"label": "loss", "value": 0.5}, {"label": "acc", "value": 0.75}]
+    assert end["subtitle"].startswith("Done · 5/5 in ")
+    [push] = pushes(sim)
+    assert push["title"].endswith(" · loss 0.5 · acc 0.75") and push["message"] == "5/5"

@@ -22,7 +22,6 @@ from activitysmith_jupyter.errors import PayloadError
 from shell_helpers import fresh_shell, time_worst_call
 
 from activitysmith_jupyter.tqdm import BarSnapshot, observe_bars, tqdm, trange
-from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
 
 
 def shown(sim) -> list[dict]:

@@ -1,8 +1,7 @@
 """Issue 11's metrics: a bar's postfix (and ``Activity.metrics``) in the running subtitle, the final state and
-the closing push; ``type="stats"`` / ``--type stats`` show the count, the metrics and the ETA; metrics never
-add requests beyond the update policy."""
+the closing push; ``type="stats"`` shows the count, the metrics and the ETA (the magic's ``--type stats``:
+tests/notebook/test_magics_bars.py); metrics never add requests beyond the update policy."""
 from __future__ import annotations
-
 
 import pytest
 
@@ -11,8 +10,10 @@ from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.integrations._tqdm_bars import postfix_metrics
 from activitysmith_jupyter.delivery.policy import UpdatePolicy
 from activitysmith_jupyter.tqdm import tqdm
-from test_magics import end_state, ip, pushes, run, settle  # noqa: F401  (ip: the shell fixture)
-from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
+
+
+def pushes(sim) -> list[dict]:
+    return [r.json for r in sim.requests if r.path == "/push-notification" and r.status == 200]
 
 
 def states(sim, key: str) -> list[dict]:
@@ -102,22 +103,3 @@ def test_metrics_changes_add_no_requests_beyond_the_update_policy(dispatcher, si
     allowed = sum(1 for k in range(1, 200) if policy.release_time(k) <= seconds)
     puts = [r for r in sim.requests if r.method == "PUT"]
     assert 10 <= len(puts) <= allowed  # the start and updates, each when the policy let one go
-
-
-def test_the_magic_s_stats_type_shows_the_bar_s_metrics(ip, sim) -> None:  # noqa: F811
-    ip.run_line_magic("config", "ActivitySmithMagics.bar_interval = 0.01")
-    result = run(ip, """
-        %%activitysmith_progress -k fit --type stats -t Fit
-        from tqdm.auto import tqdm
-        bar = tqdm(range(5), desc="epochs", unit="epoch")
-        for i in bar:
-            bar.set_postfix({"loss": 0.5, "acc": 0.75})
-    """)
-    assert result.success, result.error_in_exec
-    settle(ip)
-    end = end_state(sim, "fit")
-    assert end["type"] == "stats"
-    assert end["metrics"] == [{"label": "loss", "value": 0.5}, {"label": "acc", "value": 0.75}]
-    assert end["subtitle"].startswith("Done · 5/5 in ")
-    [push] = pushes(sim)
-    assert push["title"].endswith(" · loss 0.5 · acc 0.75") and push["message"] == "5/5"

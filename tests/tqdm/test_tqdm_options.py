@@ -6,7 +6,6 @@ import pytest
 
 from activitysmith_jupyter.errors import PayloadError
 from activitysmith_jupyter.tqdm import tqdm
-from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
 
 
 @pytest.mark.parametrize(

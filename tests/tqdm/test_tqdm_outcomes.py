@@ -10,7 +10,6 @@ import pytest
 from joblib import Parallel, delayed
 
 from activitysmith_jupyter.tqdm import tqdm
-from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
 
 
 def ended(sim, key: str) -> dict:

@@ -8,7 +8,6 @@ import pytest
 
 import activitysmith_jupyter.integrations._tqdm_chain as chain
 from activitysmith_jupyter.tqdm import settle, tqdm
-from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
 
 
 def sends(sim) -> list[str]:

@@ -7,7 +7,6 @@ import pytest
 
 import activitysmith_jupyter.integrations._tqdm_chain as chain
 from activitysmith_jupyter.tqdm import settle, tqdm
-from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures)
 
 
 def test_a_run_of_bars_left_by_break_is_one_activity_after_the_first_few(dispatcher, sim, clock, null) -> None:
