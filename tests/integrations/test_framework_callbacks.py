@@ -24,6 +24,7 @@ SHARED_BAD_OPTIONS = [
     ("unknown-type", dict(type="pie"), "type"),
     ("unknown-notify", dict(notify="sometimes"), "notify"),
     ("key-with-a-space", dict(key="nightly backup"), "key"),
+    ("unknown-color", dict(color="mauve"), "color"),  # checked with the run options, not at the first send
 ]
 OWN_BAD_OPTIONS = {
     "xgboost": [("zero-total", dict(total=0), "total"), ("fractional-total", dict(total=2.5), "total")],
