@@ -47,7 +47,7 @@ _LAZY: dict[str, str] = {
     "PushInterruptionLevel": "api.constants",
 }
 
-# Written out for linters and editors; tests/test_package_names.py checks it against _LAZY.
+# Written out for linters and editors; tests/api/test_package_names.py checks it against _LAZY.
 __all__ = [
     "__version__",
     "load_ipython_extension",
