@@ -127,7 +127,8 @@ def masked_key(client: Any) -> str:
     hint = getattr(client, "api_key_hint", None)
     if hint is None:
         return "none (simulator)" if getattr(client, "mode", None) == "simulator" else "none"
-    return str(hint)
+    source = getattr(client, "api_key_source", None)  # the argument, ACTIVITYSMITH_API_KEY, the stored key
+    return f"{hint} from {source}" if source else str(hint)
 
 
 def arg_split(line: str, *, posix: bool) -> list[str]:

@@ -351,7 +351,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
 
         Usage:
 
-            %activitysmith status          simulator or live, base URL, masked key, send counts, last error
+            %activitysmith status          simulator or live, base URL, masked key and its source, auto mode, counts, last error
             %activitysmith notify "text"   a quick push notification ("text" is its title)
             %activitysmith monitor on|off  this kernel's CPU, memory (and GPU) as a Live Activity
             %activitysmith auto on [--after S] | off   auto mode: cells past S s (default 30) are activities
@@ -390,6 +390,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
             f"base URL:   {getattr(client, 'base_url', '?')}",
             f"API key:    {masked_key(client)}",
         ]
+        lines += [f"auto mode:  {self._auto.describe().removeprefix('auto mode: ')}"] if self._auto is not None else []
         stats = getattr(dispatcher, "stats", None)
         if stats is not None:
             names = ("pending", "sent", "failed", "coalesced", "retried")
