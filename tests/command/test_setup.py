@@ -124,17 +124,17 @@ def test_a_fresh_kernel_watches_a_long_cell_with_the_stored_key(api, home, monke
     try:
         status = _run(kc, "%activitysmith status")
         _run(kc, "import time; time.sleep(2.5)")
+        deadline = time.monotonic() + 20  # the run ends auto_gap (1 s) after its last cell, then pushes
+        while not pushes(api) and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
     assert f"API key:    ask_… from the file {key_file(home)}" in status
     assert "auto mode:  on, after 1" in status and GOOD_KEY not in status
-    deadline = time.monotonic() + 20  # the run's end and push are sent at kernel exit at the latest
-    while not pushes(api) and time.monotonic() < deadline:
-        time.sleep(0.1)
     streams = [r for r in api.requests if r.method == "PUT"]
     assert streams and all(r.headers["authorization"] == f"Bearer {GOOD_KEY}" for r in api.requests)
-    assert pushes(api) and pushes(api)[0].status == 200
+    assert pushes(api) and pushes(api)[0].status == 200 and pushes(api)[0].json["title"].startswith("✅")
 
 
 def _run(kc, code: str) -> str:
