@@ -12,10 +12,12 @@ from activitysmith_jupyter.clock import FakeClock
 
 
 @pytest.fixture(autouse=True)
-def _no_real_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never see a real key or base URL from the developer's environment."""
+def _no_real_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never see a real key or base URL from the developer's environment, nor a key `activitysmith
+    setup` stored for the developer (an empty config folder; tests/command/test_setup.py sets its own)."""
     monkeypatch.delenv("ACTIVITYSMITH_API_KEY", raising=False)
     monkeypatch.delenv("ACTIVITYSMITH_BASE_URL", raising=False)
+    monkeypatch.setenv("ACTIVITYSMITH_CONFIG_DIR", str(tmp_path_factory.getbasetemp() / "no-activitysmith-config"))
 
 
 @pytest.fixture

@@ -92,6 +92,11 @@ class _Base:
         """A masked form of the key, safe to display."""
         return mask_key(self._settings.api_key)
 
+    @property
+    def api_key_source(self) -> str:
+        """Where the key came from: the argument, ACTIVITYSMITH_API_KEY, the stored key's place, or "none"."""
+        return self._settings.key_source
+
     def with_options(self, *, max_retries: int | None = None, timeout: float | httpx.Timeout | None = None) -> Any:
         """A view of this client with other retry/timeout settings, sharing its connections
         (e.g. ``client.with_options(max_retries=0)`` for a caller that retries on its own)."""

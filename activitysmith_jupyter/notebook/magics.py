@@ -104,7 +104,8 @@ def masked_key(client: Any) -> str:
     hint = getattr(client, "api_key_hint", None)
     if hint is None:
         return "none (simulator)" if getattr(client, "mode", None) == "simulator" else "none"
-    return str(hint)
+    source = getattr(client, "api_key_source", None)  # the argument, ACTIVITYSMITH_API_KEY, the stored key
+    return f"{hint} from {source}" if source else str(hint)
 
 
 STALL_AFTER_HELP = ("Seconds a cell's progress may stand still before one push (\"⚠️ <title> has made no "
@@ -423,7 +424,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
 
         Usage:
 
-            %activitysmith status          simulator or live, base URL, masked key, send counts, last error
+            %activitysmith status          simulator or live, base URL, masked key and its source, auto mode, counts, last error
             %activitysmith notify "text"   a quick push notification ("text" is its title)
             %activitysmith monitor on|off  this kernel's CPU, memory (and GPU) as a Live Activity
             %activitysmith auto on [--after S] | off   auto mode: cells past S s (default 30) are activities
@@ -462,6 +463,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
             f"base URL:   {getattr(client, 'base_url', '?')}",
             f"API key:    {masked_key(client)}",
         ]
+        lines += [f"auto mode:  {self._auto.describe().removeprefix('auto mode: ')}"] if self._auto is not None else []
         stats = getattr(dispatcher, "stats", None)
         if stats is not None:
             names = ("pending", "sent", "failed", "coalesced", "retried")
