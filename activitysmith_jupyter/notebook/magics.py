@@ -463,7 +463,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
             f"base URL:   {getattr(client, 'base_url', '?')}",
             f"API key:    {masked_key(client)}",
         ]
-        lines += [f"auto mode:  {self._auto.describe().removeprefix('auto mode: ')}"] if self._auto is not None else []
+        lines += [f"auto mode:  {self.auto_mode.describe().removeprefix('auto mode: ')}"] if self.auto_mode is not None else []
         stats = getattr(dispatcher, "stats", None)
         if stats is not None:
             names = ("pending", "sent", "failed", "coalesced", "retried")
