@@ -25,6 +25,7 @@ from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
 from .auto import AutoModeConfig, auto_command, install_auto, uninstall_auto
 from .cell import BarSettings, CellActivity
+from .link_config import LinkConfig
 from ..hub.options import NOTIFY, TYPES, RunOptions, check_choice, split_channels
 from .cell_text import MAGIC, derive_title, first_comment, notebook_name, notify_text, transform_progress_cell
 from ..hub.outcome import outcome_for
@@ -139,7 +140,7 @@ def monitor_command(switch: str, dispatcher: Any) -> str:
 
 
 @magics_class
-class ActivitySmithMagics(Magics, AutoModeConfig):
+class ActivitySmithMagics(Magics, AutoModeConfig, LinkConfig):
     """ActivitySmith cell magics. Settings (``%config ActivitySmithMagics``) apply to every
     ``%%activitysmith_progress`` cell; precedence: magic option > %config > environment > default."""
 
