@@ -19,7 +19,7 @@ from tornado import web
 from ...hub.links import RUNS_PATH
 from ...hub.run_records import RunRecord, read_record
 from .liveness import is_live
-from .run_page import ALREADY_ENDED, STOP_SENT, PageView, render_run_page
+from .run_page import ALREADY_ENDED, STOP_SENT, STOPPED, PageView, render_run_page
 
 __all__ = ["RUN_ID_PATTERN", "RunPageHandler", "handlers"]
 
@@ -52,7 +52,7 @@ class RunPageHandler(JupyterHandler):
         record = self._record(run_id)
         live = is_live(record, self.kernel_manager)
         sent = self.get_query_argument("stop", "") == "sent"
-        self._show(record, live=live, notice=STOP_SENT if sent and live else None)
+        self._show(record, live=live, notice=(STOP_SENT if live else STOPPED) if sent else None)
 
     @web.authenticated
     @authorized

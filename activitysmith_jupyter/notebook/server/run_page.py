@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from ...hub.run_records import RunRecord
 from ...hub.wording import OUTCOME_WORDS, STOP_RUN, format_clock, format_duration
 
-__all__ = ["ALREADY_ENDED", "PageView", "STOP_SENT", "render_run_page"]
+__all__ = ["ALREADY_ENDED", "PageView", "STOPPED", "STOP_SENT", "render_run_page"]
 
 ALREADY_ENDED = "This run has already ended: there is nothing to stop."
 STOP_SENT = "Stop sent: the kernel is being interrupted."
+STOPPED = "Stop sent: the run has ended."
 
 _CSS = """
 html,body{margin:0;background:#101014;color:#f2f2f7;font-family:-apple-system,BlinkMacSystemFont,"Helvetica Neue",Helvetica,Arial,sans-serif;}
@@ -68,7 +69,6 @@ def render_run_page(view: PageView, *, action: str, xsrf_form_html: str) -> str:
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        "<meta name='referrer' content='no-referrer'>",
         f"<title>{title} · ActivitySmith</title><style>{_CSS}</style></head><body><main>",
         "<p class='app'>ActivitySmith · Jupyter</p>",
         f"<h1 id='run-title'>{title}</h1>",
