@@ -20,7 +20,7 @@ from .links import (
     ENV_OPEN_IN, RUNS_PATH, OpenIn, RunLinks, check_open_in, notebook_path, notebook_url, public_base_url,
 )
 
-__all__ = ["configure", "kernel_id", "links_here", "user_namespace"]
+__all__ = ["configure", "describe_links", "kernel_id", "links_here", "user_namespace"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
@@ -86,3 +86,14 @@ def links_here(env: Mapping[str, str] = os.environ, *, kernel: str | None = None
     records = env.get(ENV_RUNS_DIR, "").strip() or None
     return RunLinks(notebook=notebook_url(base, path, _open_in(env)) if path else None,
                     runs=base + RUNS_PATH + "/", kernel_id=kernel, records=records)
+
+
+def describe_links(links: RunLinks, *, in_kernel: bool) -> str:
+    """One line for ``%activitysmith status``: where the buttons lead, or why there are none."""
+    if not links:
+        if not in_kernel:
+            return "none (not a Jupyter kernel)"
+        return "none (no public URL: ACTIVITYSMITH_PUBLIC_URL or %config ActivitySmithMagics.public_url)"
+    parts = [f"Open notebook {links.notebook}" if links.notebook else "no notebook path (an unnamed session)"]
+    parts.append("Stop page on" if links.can_stop else "no Stop page (the server runs without our extension)")
+    return "; ".join(parts)

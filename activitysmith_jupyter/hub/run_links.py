@@ -22,6 +22,9 @@ __all__ = ["RunButtons", "buttons"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
+_PRUNE_EVERY = 600.0  # seconds between two sweeps of a records directory by this process
+_pruned: dict[str, float] = {}  # directory -> time.monotonic() of its last sweep
+
 
 def _button(title: str, url: str) -> dict[str, Any]:
     return {"title": title, "type": "open_url", "url": url}
@@ -63,7 +66,9 @@ class RunButtons:
         if self.run_id is None or directory is None or kernel is None:
             return
         try:
-            prune(directory)
+            if time.monotonic() - _pruned.get(directory, -_PRUNE_EVERY) >= _PRUNE_EVERY:
+                _pruned[directory] = time.monotonic()
+                prune(directory)
             write_record(directory, RunRecord(run_id=self.run_id, kernel_id=kernel, pid=os.getpid(),
                                               title=title, started=time.time()))
             self._recorded = True

@@ -26,6 +26,7 @@ from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 from .auto import AutoModeConfig, auto_command, install_auto, uninstall_auto
 from .cell import BarSettings, CellActivity
 from .link_config import LinkConfig
+from ..hub.links_here import describe_links, kernel_id, links_here
 from ..hub.options import NOTIFY, TYPES, RunOptions, check_choice, split_channels
 from .cell_text import MAGIC, derive_title, first_comment, notebook_name, notify_text, transform_progress_cell
 from ..hub.outcome import outcome_for
@@ -462,6 +463,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig, LinkConfig):
             f"mode:       {mode}" + (" (embedded simulator, nothing leaves this machine)" if mode == "simulator" else ""),
             f"base URL:   {getattr(client, 'base_url', '?')}",
             f"API key:    {masked_key(client)}",
+            f"links:      {describe_links(links_here(), in_kernel=kernel_id() is not None)}",
         ]
         stats = getattr(dispatcher, "stats", None)
         if stats is not None:

@@ -14,7 +14,7 @@ from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.hub.links import (
     RunLinks, check_public_url, document_path, notebook_path, notebook_url, public_base_url, run_page_url,
 )
-from activitysmith_jupyter.hub.links_here import configure, links_here
+from activitysmith_jupyter.hub.links_here import configure, describe_links, links_here
 from activitysmith_jupyter.hub.run_links import RunButtons, buttons
 from activitysmith_jupyter.hub.run_records import (
     RUN_ID, RunRecord, mark_ended, new_run_id, prune, read_record, write_record,
@@ -140,6 +140,16 @@ def test_links_of_a_kernel(tmp_path) -> None:
     configure(public_url=None, open_in=None)
     assert links_here({**env, "ACTIVITYSMITH_OPEN_IN": "Notebook"}, kernel="k", user_ns={}).notebook == \
         BASE + "notebooks/a/b.ipynb"
+
+
+def test_status_says_where_the_buttons_lead_or_why_there_are_none(tmp_path) -> None:
+    assert describe_links(RunLinks(), in_kernel=False) == "none (not a Jupyter kernel)"
+    assert "ACTIVITYSMITH_PUBLIC_URL" in describe_links(RunLinks(), in_kernel=True)
+    env = {"ACTIVITYSMITH_PUBLIC_URL": BASE, "JPY_SESSION_NAME": "a.ipynb"}
+    only_open = describe_links(links_here(env, kernel="k", user_ns={}), in_kernel=True)
+    assert only_open == f"Open notebook {BASE}lab/tree/a.ipynb; no Stop page (the server runs without our extension)"
+    both = links_here({**env, "ACTIVITYSMITH_RUNS_DIR": str(tmp_path)}, kernel="k", user_ns={})
+    assert describe_links(both, in_kernel=True).endswith("; Stop page on")
 
 
 def test_the_magics_config_reaches_the_links(tmp_path) -> None:
@@ -290,3 +300,25 @@ def test_the_simulator_page_shows_the_buttons_and_opens_their_urls(sim, dispatch
     act.end("completed")
     dispatcher.flush(5)
     assert "Opens https://lab.example.org/lab/tree/a.ipynb" in render_page(sim)  # the push's tap
+
+
+def test_a_script_and_activitysmith_run_get_no_link_even_inside_a_servers_environment(server, sim, tmp_path) -> None:
+    """A process the kernel launched (``!python job.py``, ``!activitysmith run``) inherits the public URL
+    and the session name, but it is no kernel: no button, no record."""
+    from process_helpers import child_env, python, script
+
+    env = child_env(server, ACTIVITYSMITH_PUBLIC_URL=BASE, JPY_SESSION_NAME="a.ipynb",
+                    ACTIVITYSMITH_RUNS_DIR=str(tmp_path / "runs"))
+    job = script(tmp_path, """
+        from activitysmith_jupyter import activity
+        with activity("Nightly ETL"):
+            pass
+    """)
+    assert python(job, env).returncode == 0
+    command = subprocess.run([sys.executable, "-m", "activitysmith_jupyter", "run", "-k", "cmd", "--",
+                              sys.executable, "-c", "pass"], env=env, capture_output=True, text=True, timeout=60)
+    assert command.returncode == 0, command.stderr
+    bodies = [r.json for r in sim.requests if isinstance(r.json, dict)]
+    assert {r.path.rsplit("/", 1)[-1] for r in sim.requests if r.method == "PUT"} >= {"Nightly-ETL", "cmd"}
+    assert not any({"action", "secondary_action", "redirection"} & set(b) for b in bodies)
+    assert not (tmp_path / "runs").exists()
