@@ -322,3 +322,18 @@ def test_a_script_and_activitysmith_run_get_no_link_even_inside_a_servers_enviro
     assert {r.path.rsplit("/", 1)[-1] for r in sim.requests if r.method == "PUT"} >= {"Nightly-ETL", "cmd"}
     assert not any({"action", "secondary_action", "redirection"} & set(b) for b in bodies)
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_stall_push_opens_the_notebook_too(sim, dispatcher, tmp_path) -> None:
+    from activitysmith_jupyter.clock import FakeClock
+    from activitysmith_jupyter.hub.outcome import Snapshot
+
+    clock = FakeClock()
+    act = Activity("Train", links=_links(tmp_path), dispatcher=dispatcher, clock=clock).start()
+    act.feed(Snapshot(n=47, total=100))
+    clock.advance(1200)
+    act.tick()
+    assert dispatcher.flush(5)
+    [push] = [n["request"] for n in sim.notifications]
+    assert push["title"].startswith("⚠️ Train has made no progress") and push["redirection"] == BASE + "lab/tree/a.ipynb"
+    act.end("completed")
