@@ -23,6 +23,8 @@ from . import content as _content, shutdown as _shutdown
 from ..watchdog import parent as _watchdog
 from ..clock import SYSTEM_CLOCK, Clock
 from .current import CurrentStack
+from .links_here import links_here
+from .run_links import RunButtons
 from .options import ActivityType, NotifyPolicy, RunOptions, check_choice
 from ..payloads import check as check_payload, stream_key_from
 from .failure import format_failure
@@ -120,6 +122,8 @@ class Activity:
         self.policy, self.clock, self.describe_file = opts.policy, clock, describe_file
         self.elapsed_updates, self.monitor = opts.elapsed_updates, opts.monitor  # monitor: see watchdog/
         self.name_count = name_count
+        self.links = opts.links if opts.links is not None else links_here()  # a kernel's way back (issue 19)
+        self._buttons: RunButtons | None = None  # this run's, from its start
         self.stall_after = opts.stall_after
         self._stall = StallWatch(self.stall_after, clock.monotonic())
         self.started_at: float | None = None
@@ -185,11 +189,15 @@ class Activity:
                 state = self._state_for(first, state)
             self._content = state
             self._elapsed_minutes = 0
+            if self.links and self.rank.mirrors:
+                self._buttons = RunButtons(self.links, self.type)
             try:
                 self._send_update()
             except BaseException:
                 self.started_at = None
                 raise
+            if self._buttons is not None:
+                self._buttons.opened(self.title)
         if (background and self.elapsed_updates) or self._stall.enabled:  # (a bar's start is not background)
             _ticker.add(self)
         _watchdog.watch(self)  # its watchdog ends it if the process dies (issue 13)
@@ -221,6 +229,8 @@ class Activity:
             self._ending = True
             self.ended_at = self.clock.monotonic() if at is None else at
             sources, self._sources = self._sources, []
+        if self._buttons is not None:  # first: from now on its Stop page says "already ended"
+            self._buttons.closed(outcome)
         for source in sources:  # first, so a source's last look (a bar that just closed) is shown
             try:
                 source.detach()
@@ -242,12 +252,14 @@ class Activity:
             final = dataclasses.replace(final, push_title=title, push_message=message)
         try:
             if mirrors:
-                self.dispatcher.end_stream(self.key, {"content_state": final.content_state})
+                ending = self._buttons.end_fields if self._buttons is not None else {}
+                self.dispatcher.end_stream(self.key, {"content_state": final.content_state, **ending})
         except Exception as exc:
             self._remember(exc, "queueing the final state failed")
         push: dict[str, Any] | None = None
         if self._should_notify(outcome) and self.rank.pushes(outcome):
-            push = push_request(final.push_title, final.push_message, self.channels)
+            push = push_request(final.push_title, final.push_message, self.channels,
+                                redirection=self._buttons.redirection if self._buttons is not None else None)
             try:
                 self.dispatcher.push(push)
             except Exception as exc:
@@ -393,6 +405,8 @@ class Activity:
             request: dict[str, Any] = {"content_state": dict(self._content)}
             if self.channels:
                 request["channels"] = list(self.channels)
+            if self._buttons is not None:
+                request.update(self._buttons.fields)
             self.dispatcher.update_stream(self.key, request, policy=self.policy)
             _watchdog.report(self, request["content_state"])
 

@@ -83,7 +83,9 @@ def stall_notice(activity: Any, quiet: float, push: bool) -> None:
             activity._content = {**activity._content, "subtitle": stall_subtitle(quiet, activity._content)}
             activity._send_update()
         if push and activity.notify != "never" and getattr(activity.rank, "mirrors", True):  # rank 0 speaks
+            buttons = getattr(activity, "_buttons", None)  # a run in a Jupyter kernel: a tap opens its notebook
             activity.dispatcher.push(push_request(stall_push_title(activity.title, quiet, activity._content),
-                                                  channels=activity.channels))
+                                                  channels=activity.channels,
+                                                  redirection=getattr(buttons, "redirection", None)))
     except Exception as exc:  # noqa: BLE001 - a notice must not stop the ticker
         activity._remember(exc, "the stall notice failed")

@@ -25,7 +25,9 @@ __all__ = [
     "MAX_PUSH_TITLE",
     "MAX_SUBTITLE",
     "MAX_TITLE",
+    "OPEN_NOTEBOOK",
     "OUTCOME_WORDS",
+    "STOP_RUN",
     "closing_push_title",
     "count_text",
     "death_texts",
@@ -69,6 +71,9 @@ OUTCOME_WORDS: Mapping[str, tuple[str, str, str]] = {
     "terminated": ("Terminated", "🛑", "terminated after"),
     "killed": ("Died", "💀", "died after"),
 }
+# the buttons of a run in a Jupyter kernel (links.py, run_links.py)
+OPEN_NOTEBOOK = "Open notebook"
+STOP_RUN = "Stop"
 _METRICS_IN_TITLE = frozenset({"completed", "stopped"})  # a good end names its metrics in the push's title
 TITLE_METRICS = 2
 
@@ -239,13 +244,17 @@ def death_texts(who: str, title: str, took: str, state: Mapping[str, Any]) -> tu
     return subtitle, closing_push_title("killed", title, took)[0], message
 
 
-def push_request(title: str, message: str | None = None, channels: Sequence[str] = ()) -> dict[str, Any]:
-    """The body of a push the package sends on its own (an end, a stall, a death, a failing rank)."""
+def push_request(title: str, message: str | None = None, channels: Sequence[str] = (),
+                 redirection: str | None = None) -> dict[str, Any]:
+    """The body of a push the package sends on its own (an end, a stall, a death, a failing rank);
+    `redirection`: what a tap opens (the notebook, for a run in a Jupyter kernel)."""
     push: dict[str, Any] = {"title": truncate(title, MAX_PUSH_TITLE)}
     if message:
         push["message"] = truncate(message, MAX_PUSH_MESSAGE)
     if channels:
         push["channels"] = list(channels)
+    if redirection:
+        push["redirection"] = redirection
     return push
 
 

@@ -25,6 +25,8 @@ from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
 from .auto import AutoModeConfig, auto_command, install_auto, uninstall_auto
 from .cell import BarSettings, CellActivity
+from .link_config import LinkConfig
+from ..hub.links_here import describe_links, kernel_id, links_here
 from ..hub.options import NOTIFY, TYPES, RunOptions, check_choice, split_channels
 from .cell_text import MAGIC, derive_title, first_comment, notebook_name, notify_text, transform_progress_cell
 from ..hub.outcome import outcome_for
@@ -140,7 +142,7 @@ def monitor_command(switch: str, dispatcher: Any) -> str:
 
 
 @magics_class
-class ActivitySmithMagics(Magics, AutoModeConfig):
+class ActivitySmithMagics(Magics, AutoModeConfig, LinkConfig):
     """ActivitySmith cell magics. Settings (``%config ActivitySmithMagics``) apply to every
     ``%%activitysmith_progress`` cell; precedence: magic option > %config > environment > default."""
 
@@ -462,6 +464,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
             f"mode:       {mode}" + (" (embedded simulator, nothing leaves this machine)" if mode == "simulator" else ""),
             f"base URL:   {getattr(client, 'base_url', '?')}",
             f"API key:    {masked_key(client)}",
+            f"links:      {describe_links(links_here(), in_kernel=kernel_id() is not None)}",
         ]
         lines += [f"auto mode:  {self.auto_mode.describe().removeprefix('auto mode: ')}"] if self.auto_mode is not None else []
         stats = getattr(dispatcher, "stats", None)
