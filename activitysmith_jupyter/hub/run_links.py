@@ -1,6 +1,6 @@
 """One run's way back from the phone: its buttons, the push's tap, and its record for the Stop page.
 
-Made at an activity's start from its :class:`~activitysmith_jupyter.links.urls.RunLinks`: a fresh
+Made at an activity's start from its :class:`~activitysmith_jupyter.hub.links.RunLinks`: a fresh
 run id (so a Stop button never reaches another run), "Open notebook" as the Live Activity's
 ``action`` and "Stop" (the run's page on the Jupyter server) as its ``secondary_action``. A type the
 API gives no second button (``stats``, ``metrics``, ``timer``) keeps the first one. The record is
