@@ -12,10 +12,10 @@ from ._version import __version__
 
 # public name -> module that defines it (imported on first use)
 _LAZY: dict[str, str] = {
-    "ActivitySmith": "client",
-    "AsyncActivitySmith": "client",
-    "default_client": "client",
-    "set_default_client": "client",
+    "ActivitySmith": "api.client",
+    "AsyncActivitySmith": "api.client",
+    "default_client": "api.client",
+    "set_default_client": "api.client",
     "APIObject": "responses",
     "content_state": "payloads",
     "metric": "payloads",
@@ -36,18 +36,18 @@ _LAZY: dict[str, str] = {
     "Simulator": "simulator",
     "SimulatorServer": "simulator",
     "shared_simulator": "simulator",
-    "Dispatcher": "dispatch",
-    "dispatcher_for": "dispatch",
-    "UpdatePolicy": "policy",
-    "Activity": "hub",
-    "current_activity": "hub",
-    "activity": "script",
-    "Composer": "widgets",
-    "LiveActivityColor": "_constants",
-    "PushInterruptionLevel": "_constants",
+    "Dispatcher": "delivery.dispatcher",
+    "dispatcher_for": "delivery.dispatcher",
+    "UpdatePolicy": "delivery.policy",
+    "Activity": "hub.activity",
+    "current_activity": "hub.activity",
+    "activity": "hub.script",
+    "Composer": "composer.widget",
+    "LiveActivityColor": "api.constants",
+    "PushInterruptionLevel": "api.constants",
 }
 
-# Written out for linters and editors; tests/test_package_names.py checks it against _LAZY.
+# Written out for linters and editors; tests/api/test_package_names.py checks it against _LAZY.
 __all__ = [
     "__version__",
     "load_ipython_extension",
@@ -103,24 +103,24 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext activitysmith_jupyter`: register the magics (idempotent)."""
-    from .magics import load_ipython_extension as load
+    from .notebook.magics import load_ipython_extension as load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """`%unload_ext activitysmith_jupyter`."""
-    from .magics import unload_ipython_extension as unload
+    from .notebook.magics import unload_ipython_extension as unload
 
     unload(ipython)
 
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names, for type checkers and IDEs
-    from ._constants import LiveActivityColor, PushInterruptionLevel
-    from .hub import Activity, current_activity
-    from .script import activity
-    from .client import ActivitySmith, AsyncActivitySmith, default_client, set_default_client
-    from .dispatch import Dispatcher, dispatcher_for
+    from .api.constants import LiveActivityColor, PushInterruptionLevel
+    from .hub.activity import Activity, current_activity
+    from .hub.script import activity
+    from .api.client import ActivitySmith, AsyncActivitySmith, default_client, set_default_client
+    from .delivery.dispatcher import Dispatcher, dispatcher_for
     from .errors import (
         APIConnectionError,
         APIError,
@@ -141,7 +141,7 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names, for type checkers and ID
         prepare,
         validate,
     )
-    from .policy import UpdatePolicy
+    from .delivery.policy import UpdatePolicy
     from .responses import APIObject
     from .simulator import Simulator, SimulatorServer, shared_simulator
-    from .widgets import Composer
+    from .composer.widget import Composer

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .cli import main
+from .command.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(prog="python -m activitysmith_jupyter"))

@@ -21,7 +21,7 @@ from .responses import APIObject, response_object
 if TYPE_CHECKING:
     import httpx
 
-    from ._endpoints import ApiEndpoint
+    from .api.endpoints import ApiEndpoint
 
 __all__ = [
     "ActivitySmithError",

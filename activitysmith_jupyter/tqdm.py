@@ -29,16 +29,17 @@ from tqdm.auto import tqdm as tqdm_auto
 
 from . import payloads
 from .errors import PayloadError, Problem
-from .hub import Activity, ActivityType, NotifyPolicy
-from .dispatch import Dispatcher, dispatcher_for
-from .integrations._tqdm_chain import STREAKS, finish_now, settle
-from .integrations._tqdm_bars import BarSnapshot, bar_subtitle, hub_snapshot, running_state, snapshot
-from .cell_end import after_this_cell
-from .integrations._tqdm_close import SCRIPT_EXIT, after_script_exit, close_outcome
-from .integrations._tqdm_close import dropped_iterator_error, exception_in_flight
+from .hub.activity import Activity, ActivityType, NotifyPolicy
+from .delivery.dispatcher import Dispatcher, dispatcher_for
+from .integrations.tqdm.chain import STREAKS, finish_now, settle
+from .integrations.tqdm.bars import BarSnapshot, bar_subtitle, hub_snapshot, running_state, snapshot
+from .hub.after_cell import after_this_cell
+from .hub.wording import MAX_TITLE
+from .integrations.tqdm.close import SCRIPT_EXIT, after_script_exit, close_outcome
+from .integrations.tqdm.close import dropped_iterator_error, exception_in_flight
 from .integrations.tqdm import BarObserver, observe_bars, observers_active
-from .outcome import Outcome
-from .policy import UpdatePolicy
+from .hub.outcome import Outcome
+from .delivery.policy import UpdatePolicy
 
 __all__ = [
     "BarObserver", "BarSnapshot", "bar_subtitle", "close_outcome", "observe_bars", "running_state", "settle",
@@ -48,7 +49,6 @@ __all__ = [
 logger = logging.getLogger("activitysmith_jupyter")
 
 RECHECK = 1.0  # seconds between looks at the dispatcher while an update is already queued
-MAX_TITLE = 60
 
 _live_lock = threading.Lock()
 _live_keys: set[str] = set()
@@ -90,7 +90,7 @@ def _check_options(*, stream_key: Any, title: Any, color: Any, channels: Any, po
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title={title!r}: the Live Activity's title is a string (default: the bar's desc)")
     if policy is not None and not isinstance(policy, UpdatePolicy):
-        raise TypeError(f"policy={policy!r}: an activitysmith_jupyter.policy.UpdatePolicy, or None for the "
+        raise TypeError(f"policy={policy!r}: an activitysmith_jupyter.delivery.policy.UpdatePolicy, or None for the "
                         "dispatcher's own pacing")
     if notify not in _NOTIFY:
         raise ValueError(f"notify={notify!r} is not one of: {', '.join(_NOTIFY)}")
@@ -150,7 +150,7 @@ class _Mirror:
         self.due = now + RECHECK
 
     def resume(self, bar: Any, title: str | None) -> None:
-        """A following bar continues this activity (see ``integrations._tqdm_chain``)."""
+        """A following bar continues this activity (see ``integrations.tqdm.chain``)."""
         self.title, self.closing, self.due = (title[:MAX_TITLE] if title else None), False, -math.inf
         self.tick(bar)
 
@@ -212,7 +212,7 @@ class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-
                  **kwargs: Any) -> None:
         self._activitysmith: _Mirror | None = None
         self._activitysmith_exc: BaseException | None = None
-        self._activitysmith_place = 0  # in a streak of short bars (integrations._tqdm_chain); 0: none
+        self._activitysmith_place = 0  # in a streak of short bars (integrations.tqdm.chain); 0: none
         if mirror:
             _check_options(stream_key=stream_key, title=title, color=color, channels=channels, policy=policy,
                            notify=notify, kind=type)

@@ -58,7 +58,7 @@ async def ours_round(client, n: int, concurrency: int) -> float:
 
 
 async def amain(args: argparse.Namespace) -> float:
-    from activitysmith_jupyter.client import AsyncActivitySmith
+    from activitysmith_jupyter.api.client import AsyncActivitySmith
 
     with simulator_url(in_process=args.in_process, latency=args.latency_ms / 1000) as url:
         sdk = _sdk(url)

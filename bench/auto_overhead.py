@@ -24,8 +24,8 @@ def main() -> None:
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
-    from activitysmith_jupyter.client import ActivitySmith
-    from activitysmith_jupyter.dispatch import Dispatcher
+    from activitysmith_jupyter.api.client import ActivitySmith
+    from activitysmith_jupyter.delivery.dispatcher import Dispatcher
     from activitysmith_jupyter.simulator import Simulator
 
     sim = Simulator(rate_limit_per_minute=None, max_active_activities=10_000)

@@ -125,8 +125,8 @@ def main() -> None:
     parser.add_argument("--only", choices=("keras", "tqdm"), help="run one pair")
     args = parser.parse_args()
 
-    from activitysmith_jupyter.client import ActivitySmith
-    from activitysmith_jupyter.dispatch import Dispatcher
+    from activitysmith_jupyter.api.client import ActivitySmith
+    from activitysmith_jupyter.delivery.dispatcher import Dispatcher
     from activitysmith_jupyter.simulator import Simulator
 
     # No rate limits: the bench measures the loop, not the account budget.

@@ -21,7 +21,7 @@ TARGET = 1.2
 
 
 def _ours(url: str):
-    from activitysmith_jupyter.client import ActivitySmith
+    from activitysmith_jupyter.api.client import ActivitySmith
 
     return ActivitySmith(KEY, base_url=url)
 

@@ -106,8 +106,8 @@ def main() -> None:
 
     import distributed
 
-    from activitysmith_jupyter.client import ActivitySmith
-    from activitysmith_jupyter.dispatch import Dispatcher
+    from activitysmith_jupyter.api.client import ActivitySmith
+    from activitysmith_jupyter.delivery.dispatcher import Dispatcher
     from activitysmith_jupyter.integrations.distributed import follow
     from activitysmith_jupyter.simulator import Simulator
 

@@ -21,8 +21,8 @@ def main() -> None:
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
-    from activitysmith_jupyter.client import ActivitySmith
-    from activitysmith_jupyter.dispatch import Dispatcher
+    from activitysmith_jupyter.api.client import ActivitySmith
+    from activitysmith_jupyter.delivery.dispatcher import Dispatcher
     from activitysmith_jupyter.simulator import Simulator
 
     # No rate limits anywhere: the bench measures the cell, not the account budget.

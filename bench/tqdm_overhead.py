@@ -17,8 +17,8 @@ import time
 
 from tqdm.auto import tqdm as plain_tqdm
 
-from activitysmith_jupyter.client import ActivitySmith
-from activitysmith_jupyter.dispatch import dispatcher_for
+from activitysmith_jupyter.api.client import ActivitySmith
+from activitysmith_jupyter.delivery.dispatcher import dispatcher_for
 from activitysmith_jupyter.simulator import Simulator
 from activitysmith_jupyter.tqdm import tqdm as mirrored_tqdm
 

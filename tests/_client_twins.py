@@ -20,7 +20,7 @@ async def call(result: Any) -> Any:
 @pytest.fixture(params=["sync", "async"])
 async def api(request, sim, clock):
     """A client on the test's simulator and fake clock, with a real-looking key; `rng` gives no jitter."""
-    from activitysmith_jupyter.client import ActivitySmith, AsyncActivitySmith
+    from activitysmith_jupyter.api.client import ActivitySmith, AsyncActivitySmith
 
     kwargs = {"transport": sim.transport(), "clock": clock, "rng": lambda: 0.0}
     if request.param == "sync":
@@ -32,7 +32,7 @@ async def api(request, sim, clock):
 
 
 def make_client(kind: str, *args: Any, **kwargs: Any) -> Any:
-    from activitysmith_jupyter.client import ActivitySmith, AsyncActivitySmith
+    from activitysmith_jupyter.api.client import ActivitySmith, AsyncActivitySmith
 
     return (ActivitySmith if kind == "sync" else AsyncActivitySmith)(*args, **kwargs)
 

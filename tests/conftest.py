@@ -1,7 +1,10 @@
-"""Shared fixtures: a fresh simulator per test, clients and a dispatcher on it, and a real loopback server."""
+"""Shared fixtures: a fresh simulator per test (`sim`, on the fake `clock`), clients and the one `dispatcher` on
+it, and a real loopback server. A folder's own conftest.py adds only what that layer's tests share."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 import pytest
 
@@ -34,7 +37,7 @@ def sim(clock: FakeClock):
 
 @pytest.fixture
 def client(sim) -> Iterator:
-    from activitysmith_jupyter.client import ActivitySmith
+    from activitysmith_jupyter.api.client import ActivitySmith
 
     with ActivitySmith(transport=sim.transport()) as c:
         yield c
@@ -42,21 +45,43 @@ def client(sim) -> Iterator:
 
 @pytest.fixture
 async def aclient(sim):
-    from activitysmith_jupyter.client import AsyncActivitySmith
+    from activitysmith_jupyter.api.client import AsyncActivitySmith
 
     async with AsyncActivitySmith(transport=sim.transport()) as c:
         yield c
 
 
 @pytest.fixture
-def dispatcher(client, clock) -> Iterator:
-    """A Dispatcher for `client` pacing on the fake clock (test_dispatch and test_tqdm define their own,
-    on a client that uses the fake clock too)."""
-    from activitysmith_jupyter.dispatch import Dispatcher
+def make_dispatcher(client, clock) -> Iterator[Callable[..., Any]]:
+    """`make_dispatcher(for_client=None, **options)`: a Dispatcher pacing on the fake clock, for `client` (whose
+    own retries sleep on the simulator's fake clock too) or for a client of the test's own (a faulty transport,
+    a real server: close the dispatcher before that client). Each one made is closed when the test ends,
+    before `client` is."""
+    from activitysmith_jupyter.delivery.dispatcher import Dispatcher
 
-    d = Dispatcher(client, clock=clock)
-    yield d
-    d.close(timeout=5)
+    made: list[Dispatcher] = []
+
+    def make(for_client: Any = None, **options: Any) -> Dispatcher:
+        made.append(Dispatcher(client if for_client is None else for_client, clock=clock, **options))
+        return made[-1]
+
+    yield make
+    for d in reversed(made):
+        d.close(timeout=5)
+
+
+@pytest.fixture
+def dispatcher(make_dispatcher) -> Any:
+    """The one Dispatcher fixture: `make_dispatcher()`, for `client` on the fake clock (in tests/tqdm/ the bars'
+    resting ends are settled before it closes)."""
+    return make_dispatcher()
+
+
+@pytest.fixture
+def null() -> Iterator[IO[str]]:
+    """Where bars draw: nothing reaches the test's output."""
+    with open(os.devnull, "w") as f:
+        yield f
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""Package shape: no import cycle (type-only and function-local imports included), small modules, a light
-`import activitysmith_jupyter`.
+"""The rules of the house: no import cycle (type-only and function-local imports included, and none through
+a package's ``__init__``), IPython only under ``notebook/``, a light ``import activitysmith_jupyter``, no
+function over 60 lines, each limit defined once. Modules are split by job, never by size.
 
 The import graph is read from the source with `ast`, so it sees every `import` / `from … import` statement
 wherever it stands: at module level, under `if TYPE_CHECKING:`, and inside functions. Function-local
@@ -11,6 +12,7 @@ the parent packages `a` and `a.b` (every submodule would otherwise "import" the 
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +22,8 @@ import pytest
 
 PACKAGE = "activitysmith_jupyter"
 ROOT = Path(__file__).resolve().parent.parent / PACKAGE
-MAX_LINES = 450
+MAX_FUNCTION_LINES = 60
+IPYTHON = ("IPython", "ipykernel")
 HEAVY = ("IPython", "ipywidgets", "tqdm", "keras", "jax", "transformers", "lightning", "xgboost", "lightgbm",
          "optuna", "dask", "distributed", "rich", "papermill")
 
@@ -43,10 +46,16 @@ def _absolute(module: str, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+@functools.cache
+def _tree(module: str) -> ast.Module:
+    """Each module parsed once per session (parsing all of them again per test is slow, and CPython 3.11's
+    parser has been seen to fail spuriously when asked thousands of times in one process)."""
+    return ast.parse(MODULES[module].read_text(encoding="utf-8"))
+
+
 def _imports(module: str) -> Iterator[str]:
     """Every package module `module` imports, anywhere in its source."""
-    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
+    for node in ast.walk(_tree(module)):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -61,8 +70,13 @@ def _imports(module: str) -> Iterator[str]:
                 yield target
 
 
+@functools.cache
+def _graph() -> dict[str, frozenset[str]]:
+    return {module: frozenset(_imports(module)) for module in MODULES}
+
+
 def import_graph() -> dict[str, set[str]]:
-    return {module: set(_imports(module)) for module in MODULES}
+    return {module: set(deps) for module, deps in _graph().items()}
 
 
 def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -181,10 +195,89 @@ def test_package_has_no_import_cycle():
     assert cycles == [], "import cycles (type-only and function-local imports count):\n" + _cycles_text(cycles)
 
 
-@pytest.mark.parametrize("module", sorted(MODULES), ids=sorted(MODULES))
-def test_module_is_at_most_450_lines(module):
-    lines = len(MODULES[module].read_text(encoding="utf-8").splitlines())
-    assert lines <= MAX_LINES, f"{MODULES[module].relative_to(ROOT.parent)} has {lines} lines (max {MAX_LINES})"
+def _own_submodules(package: str) -> set[str]:
+    return {m for m in import_graph()[package] if m.startswith(package + ".")}
+
+
+def _defines_code(module: str) -> list[str]:
+    return [n.name for n in _tree(module).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+
+
+PACKAGES = sorted(m for m, p in MODULES.items() if p.name == "__init__.py" and m != PACKAGE)
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=PACKAGES)
+def test_a_package_init_either_reexports_its_modules_or_holds_code_never_both(package):
+    """Loading any submodule runs its package's ``__init__`` first: an ``__init__`` with logic of its own
+    that also imports a submodule is a cycle the module graph does not show."""
+    imported, code = _own_submodules(package), _defines_code(package)
+    assert not (imported and code), f"{package}/__init__ defines {code} and imports {sorted(imported)}"
+
+
+def test_ipython_is_imported_only_under_notebook():
+    outside = {m: sorted(_third_party(m) & set(IPYTHON)) for m in MODULES
+               if not m.startswith(f"{PACKAGE}.notebook")}
+    assert {m: libs for m, libs in outside.items() if libs} == {}
+
+
+def _third_party(module: str) -> set[str]:
+    """The top-level names of every non-package module `module` imports, anywhere in its source."""
+    names: set[str] = set()
+    for node in ast.walk(_tree(module)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names - {PACKAGE}
+
+
+def _long_functions() -> list[str]:
+    found = []
+    for module, path in MODULES.items():
+        for node in ast.walk(_tree(module)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    found.append(f"{path.relative_to(ROOT.parent)}:{node.lineno} {node.name} ({lines} lines)")
+    return found
+
+
+def test_no_function_is_over_60_lines():
+    assert _long_functions() == []
+
+
+def _limits() -> dict[str, list[str]]:
+    """Module-level constants named ``MAX_*`` / ``MIN_*`` given a literal value (an alias of another
+    module's limit does not count), by name."""
+    defined: dict[str, list[str]] = {}
+    for module, path in MODULES.items():
+        for node in _tree(module).body:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            value = getattr(node, "value", None)
+            for target in targets:
+                name = target.id.lstrip("_") if isinstance(target, ast.Name) else ""
+                if name.startswith(("MAX_", "MIN_")) and not isinstance(value, (ast.Name, ast.Attribute)):
+                    defined.setdefault(name, []).append(module)
+    return defined
+
+
+def test_each_limit_is_defined_once():
+    twice = {name: modules for name, modules in _limits().items() if len(modules) > 1}
+    assert twice == {}
+
+
+def test_the_phone_texts_limits_live_in_wording():
+    limits = _limits()
+    for name in ("MAX_TITLE", "MAX_SUBTITLE", "MAX_FINAL_SUBTITLE", "MAX_PUSH_TITLE", "MAX_PUSH_MESSAGE"):
+        assert limits[name] == [f"{PACKAGE}.hub.wording"], name
+
+
+def test_at_most_a_dozen_modules_stay_directly_in_the_package():
+    top = sorted(p.name for p in ROOT.glob("*.py"))
+    assert len(top) <= 12, top
+    layers = sorted(p.parent.name for p in ROOT.glob("*/__init__.py"))
+    assert layers == ["api", "command", "composer", "delivery", "hub", "integrations", "notebook", "payloads",
+                      "simulator", "watchdog"]
 
 
 def test_importing_the_package_imports_no_framework():

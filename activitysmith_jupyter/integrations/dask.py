@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from dask.callbacks import Callback
 
-from ..outcome import Snapshot
+from ..hub.outcome import Snapshot
 
 if TYPE_CHECKING:
-    from ..hub import Activity
+    from ..hub.activity import Activity
 
 __all__ = ["DaskSource", "install", "task_counts"]
 
@@ -97,7 +97,7 @@ class DaskSource:
     def _target(self) -> Activity | None:
         if not self.follow_current:
             return self._activity
-        from ..hub import current_activity
+        from ..hub.activity import current_activity
 
         return current_activity()
 

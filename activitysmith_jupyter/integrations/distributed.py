@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import distributed
 
-from ..outcome import Outcome, Snapshot
+from ..hub.outcome import Outcome, Snapshot
 
 if TYPE_CHECKING:
-    from ..hub import Activity
+    from ..hub.activity import Activity
 
 __all__ = ["Following", "describe_exception", "follow"]
 
@@ -212,7 +212,7 @@ def follow(*futures: Any, title: str | None = None, activity: Activity | None = 
     if activity is None:
         from dask.utils import key_split
 
-        from ..hub import Activity
+        from ..hub.activity import Activity
 
         activity = Activity(title or f"Dask: {key_split(found[0].key)}", **options).start()
     elif options or title is not None:

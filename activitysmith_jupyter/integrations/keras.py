@@ -21,7 +21,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("activitysmith_jupyter.integrations.keras needs Keras 3: pip install keras") from exc
 
-from ._callback import RunFollower, SettlesOnExit, ordered_metrics
+from .training import TrainingFollower, SettlesOnExit, ordered_metrics
 
 __all__ = ["ActivitySmithCallback"]
 
@@ -44,7 +44,7 @@ class ActivitySmithCallback(SettlesOnExit, keras.callbacks.Callback):  # type: i
         self._batch = 0  # batches done in it
         self._logs: dict[str, Any] | None = None  # the newest batch logs (stored, read only when due)
         self._epoch_logs: dict[str, Any] = {}  # the last epoch's logs: val_* stay on show
-        self._run = RunFollower(title, activity_options, build=self._fields, unfinished="failed")
+        self._run = TrainingFollower(title, activity_options, build=self._fields, unfinished="failed")
 
     # -- Keras hooks ---------------------------------------------------------------------------------
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:

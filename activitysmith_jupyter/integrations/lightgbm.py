@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._callback import RunFollower, SettlesOnExit, ordered_metrics
+from .training import TrainingFollower, SettlesOnExit, ordered_metrics
 
 __all__ = ["ActivitySmithCallback"]
 
@@ -36,7 +36,7 @@ class ActivitySmithCallback(SettlesOnExit):
         self._done = 0  # iterations done in this run
         self._total: int | None = None
         self._results: Any = None  # env.evaluation_result_list of the newest iteration
-        self._run = RunFollower(title, activity_options, build=self._fields, unfinished="stopped")
+        self._run = TrainingFollower(title, activity_options, build=self._fields, unfinished="stopped")
 
     def __call__(self, env: Any) -> None:
         begin, end = int(env.begin_iteration), int(env.end_iteration)

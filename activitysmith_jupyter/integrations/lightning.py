@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..hub import Activity, current_activity
-from ..outcome import outcome_for
-from ._callback import RunFollower, SettlesOnExit, ordered_metrics
+from ..hub.activity import Activity, current_activity
+from ..hub.outcome import outcome_for
+from .training import TrainingFollower, SettlesOnExit, ordered_metrics
 
 __all__ = ["ActivitySmithCallback", "LIGHTNING_BASE", "callbacks_factory"]
 
@@ -56,7 +56,7 @@ class ActivitySmithCallback(SettlesOnExit, _Base):
         self._metrics: dict[str, Any] = {}
         self.activity: Activity | None = None
         self._from_entry_point = False
-        self._run = RunFollower(title, activity_options, build=self._fields, unfinished="failed")
+        self._run = TrainingFollower(title, activity_options, build=self._fields, unfinished="failed")
 
     # -- hooks -----------------------------------------------------------------------------------
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
@@ -93,7 +93,7 @@ class ActivitySmithCallback(SettlesOnExit, _Base):
             self._run.finish(outcome_for(exception), error=exception)
         elif not _is_zero(trainer) and current_activity() is None:
             # a rank that mirrors nothing still tells of its failure (ranks.py words it "rank N failed: …")
-            Activity(self._run.title, **{**self._run.options, "rank": _rank(trainer)}).end(
+            Activity(self._run.options.replace(rank=_rank(trainer)), clock=self._run.clock).end(
                 outcome_for(exception), error=exception)
 
     def _superseded(self, trainer: Any) -> bool:

@@ -25,8 +25,8 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("activitysmith_jupyter.integrations.optuna needs optuna: pip install optuna") from exc
 
-from ..outcome import format_metrics
-from ._callback import RunFollower, SettlesOnExit, positive_int
+from ..hub.wording import format_metrics
+from .training import TrainingFollower, SettlesOnExit, positive_int
 
 __all__ = ["ActivitySmithCallback"]
 
@@ -48,7 +48,7 @@ class ActivitySmithCallback(SettlesOnExit):
         self._done = self._pruned = self._failed = 0
         self._study: Any = None
         self._lock = threading.Lock()  # n_jobs > 1 calls back from several threads
-        self._run = RunFollower(title, activity_options, build=self._fields, unfinished="stopped")
+        self._run = TrainingFollower(title, activity_options, build=self._fields, unfinished="stopped")
 
     def __call__(self, study: Any, trial: Any) -> None:
         with self._lock:

@@ -15,13 +15,12 @@ from typing import Any
 
 from papermill.engines import NBClientEngine  # type: ignore[import-untyped]
 
-from ..wording import truncate
+from ..hub.wording import MAX_TITLE, truncate
 
 __all__ = ["ActivitySmithEngine", "NotebookRun", "notebook_title"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
-MAX_SOURCE = 60
 
 
 def notebook_title(input_path: Any) -> str:
@@ -34,7 +33,7 @@ def _first_line(source: Any) -> str:
     text = "".join(source) if isinstance(source, list) else str(source or "")
     for line in text.splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
-            return truncate(line.strip(), MAX_SOURCE)
+            return truncate(line.strip(), MAX_TITLE)
     return ""
 
 
@@ -42,7 +41,7 @@ class NotebookRun:
     """The activity of one papermill run, driven by the notebook wrapper's cell callbacks."""
 
     def __init__(self, nb_man: Any, *, title: str, **options: Any) -> None:
-        from ..hub import Activity
+        from ..hub.activity import Activity
 
         self.nb_man = nb_man
         self.code_cells = [i for i, c in enumerate(nb_man.nb.cells) if c.get("cell_type") == "code"]
@@ -90,7 +89,7 @@ class NotebookRun:
         self.failure = f"{where}: {ename}: {evalue}" if evalue else f"{where}: {ename}"
 
     def end(self, exc: BaseException | None) -> None:
-        from ..outcome import outcome_for
+        from ..hub.outcome import outcome_for
 
         if exc is None and self.failure is not None:
             self.activity.end("failed", error=self.failure)

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from rich.progress import Progress
 from rich.text import Text
 
-from ..outcome import Snapshot
+from ..hub.outcome import Snapshot
 
 if TYPE_CHECKING:
-    from ..hub import Activity
+    from ..hub.activity import Activity
 
 __all__ = ["RichProgressSource", "install", "live_progress", "outermost_task", "snapshot_of"]
 
@@ -160,7 +160,7 @@ class RichProgressSource:
     def _target(self) -> Activity | None:
         if not self.follow_current:
             return self._activity
-        from ..hub import current_activity
+        from ..hub.activity import current_activity
 
         return current_activity()
 

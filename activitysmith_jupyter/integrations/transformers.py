@@ -25,8 +25,8 @@ from typing import Any
 
 from transformers.trainer_callback import TrainerCallback, TrainerControl, TrainerState
 
-from ..hub import Activity
-from ._callback import RunFollower, SettlesOnExit, ordered_metrics
+from ..hub.activity import Activity
+from .training import TrainingFollower, SettlesOnExit, ordered_metrics
 
 __all__ = ["ActivitySmithCallback"]
 
@@ -53,7 +53,7 @@ class ActivitySmithCallback(SettlesOnExit, TrainerCallback):
         self._state: TrainerState | None = None
         self._metrics: dict[str, Any] = {}
         self.activity: Activity | None = None
-        self._run = RunFollower(title, activity_options, build=self._fields, unfinished="failed")
+        self._run = TrainingFollower(title, activity_options, build=self._fields, unfinished="failed")
 
     # -- hooks, in the order Trainer.train() calls them ------------------------------------------
     def on_train_begin(self, args: Any, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:

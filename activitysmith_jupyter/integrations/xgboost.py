@@ -21,7 +21,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("activitysmith_jupyter.integrations.xgboost needs xgboost: pip install xgboost") from exc
 
-from ._callback import RunFollower, SettlesOnExit, ordered_metrics, positive_int
+from .training import TrainingFollower, SettlesOnExit, ordered_metrics, positive_int
 
 __all__ = ["ActivitySmithCallback"]
 
@@ -43,7 +43,7 @@ class ActivitySmithCallback(SettlesOnExit, xgboost.callback.TrainingCallback):
         self._total: int | None = None
         self._rounds = 0
         self._log: Any = None  # evals_log of the newest round (XGBoost's own dict, read only when due)
-        self._run = RunFollower(title, activity_options, build=self._fields, unfinished="failed")
+        self._run = TrainingFollower(title, activity_options, build=self._fields, unfinished="failed")
 
     def before_training(self, model: Any) -> Any:
         self._run.settle(None)  # a previous run that raised outside any with-block / cell ends first

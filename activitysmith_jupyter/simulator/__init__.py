@@ -40,28 +40,14 @@ Where the API documentation is silent, the simulator chooses (and tests) this:
 """
 from __future__ import annotations
 
-import threading
-
 from .backend import SimulatorBackend
 from .faults import Fault
 from .records import ActivityRecord, Event, RecordedRequest, SimResponse
 from .server import SimulatorServer
-from .state import Simulator
+from .state import Simulator, shared_simulator
 from .transport import SimulatorTransport
 
 __all__ = [
     "Simulator", "SimulatorBackend", "SimulatorServer", "SimulatorTransport", "shared_simulator",
     "RecordedRequest", "Event", "ActivityRecord", "SimResponse", "Fault",
 ]
-
-_shared: Simulator | None = None
-_shared_lock = threading.Lock()
-
-
-def shared_simulator() -> Simulator:
-    """The process-wide simulator (the embedded phone every keyless client talks to)."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = Simulator()
-        return _shared

@@ -13,7 +13,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-from ..preview import render_lock_screen
+from .preview import render_lock_screen
 from .backend import StateView
 from .records import SimResponse, json_response
 from .routes import split_path

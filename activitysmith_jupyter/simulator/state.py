@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .server import SimulatorServer
     from .transport import SimulatorTransport
 
-__all__ = ["Simulator"]
+__all__ = ["shared_simulator", "Simulator"]
 
 log = logging.getLogger("activitysmith_jupyter.simulator")
 
@@ -271,3 +271,16 @@ def _loads_or_none(raw: bytes) -> Any:
         return json.loads(raw) if raw.strip() else None
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+_shared: Simulator | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_simulator() -> Simulator:
+    """The process-wide simulator (the embedded phone every keyless client talks to)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Simulator()
+        return _shared

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..stall import format_minutes, stall_push, stall_subtitle
+from ..hub.wording import format_minutes, push_request, stall_push_title, stall_subtitle
 from . import protocol
 
 __all__ = ["Entry", "Watcher", "main"]
@@ -141,7 +141,8 @@ class Watcher:
             if entry.notify != "never":
                 why = (f"The {self.kind.lower()} is alive but has not run Python for {format_minutes(quiet)}"
                        " (stuck in C code holding the GIL, or suspended).")
-                self.sender(entry.target).push(stall_push(entry.title, quiet, entry.state, why=why, channels=entry.channels))
+                self.sender(entry.target).push(push_request(stall_push_title(entry.title, quiet, entry.state), why,
+                                                            entry.channels))
         except Exception as exc:  # noqa: BLE001 - the watchdog must keep watching
             log.warning("stall notice for %s failed: %s", entry.key, exc)
 
@@ -250,8 +251,8 @@ def _with_channels(request: dict[str, Any], channels: list[str]) -> dict[str, An
 
 
 def _dispatcher(api_key: str | None, base_url: str | None) -> Any:
-    from ..client import ActivitySmith
-    from ..dispatch import Dispatcher
+    from ..api.client import ActivitySmith
+    from ..delivery.dispatcher import Dispatcher
 
     return Dispatcher(ActivitySmith(api_key, base_url=base_url))
 

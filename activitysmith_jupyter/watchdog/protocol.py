@@ -20,8 +20,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..stall import clip, percent_text
-from ..wording import format_duration
+from ..hub.wording import death_texts, format_duration, push_request
 
 __all__ = ["BEAT_SECONDS", "OPS", "ProtocolError", "death_end", "decode", "encode"]
 
@@ -55,19 +54,9 @@ def death_end(kind: str, title: str, state: Mapping[str, Any], *, duration: floa
               channels: list[str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The final content state and the push for an activity whose process died (outcome "killed"):
     ``Kernel died after 1h 12m`` in red, the bar left where it stopped."""
-    took = format_duration(duration)
+    subtitle, push_title, message = death_texts(kind, title, format_duration(duration), state)
     final = {k: v for k, v in state.items() if k != "auto_dismiss_minutes"}
-    where = percent_text(state)
-    final.update(title=title, subtitle=clip(f"{kind} died after {took}" + (f" · at {where}" if where else "")),
-                 color="red")
+    final.update(title=title, subtitle=subtitle, color="red")
     if final.get("type") == "progress" and isinstance(final.get("percentage"), (int, float)):
         final["percentage"] = min(float(final["percentage"]), 99.9)
-    last = state.get("subtitle")
-    push: dict[str, Any] = {"title": clip(f"💀 {title}: {kind.lower()} died after {took}", 120)}
-    details = [f"Stopped at {where}" if where else "", f"last: {last}" if isinstance(last, str) and last else ""]
-    message = " · ".join(d for d in details if d)
-    if message:
-        push["message"] = clip(message, 400)
-    if channels:
-        push["channels"] = list(channels)
-    return final, push
+    return final, push_request(push_title, message, channels or ())

@@ -1,0 +1,297 @@
+"""`ActivitySmith` and `AsyncActivitySmith`: thin httpx twins over the shared decisions in `_requests`.
+
+Without an API key (argument or ``ACTIVITYSMITH_API_KEY``) a client talks to the process-wide embedded
+simulator through an in-process transport, so nothing leaves the machine.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import random
+import threading
+from collections.abc import Callable
+from typing import Any, cast
+
+import httpx
+
+from . import requests as rq
+from .resources import (
+    AsyncLiveActivities,
+    AsyncMetrics,
+    AsyncNotifications,
+    LiveActivities,
+    Metrics,
+    Notifications,
+)
+from .retry import DEFAULT_MAX_RETRIES
+from .settings import USER_AGENT, Settings, mask_key, resolve_settings
+from ..clock import SYSTEM_CLOCK, Clock, SystemClock
+from ..responses import APIObject, AppIconBadgeCountUpdateResponse
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ActivitySmith",
+    "AsyncActivitySmith",
+    "default_client",
+    "set_default_client",
+]
+
+logger = logging.getLogger("activitysmith_jupyter")
+
+DEFAULT_TIMEOUT = 10.0
+
+
+# ------------------------------------------------------------------------------ shared set-up
+
+
+class _Base:
+    """Settings, headers and repr shared by both clients (no I/O)."""
+
+    _settings: Settings
+    _http: httpx.Client | httpx.AsyncClient
+    _extensions: dict[str, Any]  # per-request httpx extensions (the timeout)
+
+    def _setup(self, api_key: str | None, base_url: str | None, timeout: Any, max_retries: int,
+               transport: Any, clock: Clock | None, rng: Callable[[], float] | None) -> Any:
+        _check_retries(max_retries)
+        self._settings = resolve_settings(api_key, base_url, has_transport=transport is not None,
+                                          simulator_transport=getattr(transport, "simulator", None) is not None)
+        self.simulator: Any = None
+        if self._settings.embedded:
+            from ..simulator import shared_simulator  # only now: the simulator is not needed with a key
+
+            self.simulator = shared_simulator()
+            transport = self.simulator.transport()
+        elif transport is not None:
+            self.simulator = getattr(transport, "simulator", None)
+        self.max_retries = max_retries
+        self.timeout = timeout
+        # Default time source: the simulator's clock when talking to one (a test's FakeClock), else real time.
+        self._clock: Clock = clock or getattr(self.simulator, "clock", None) or SYSTEM_CLOCK
+        self._rng = rng or random.random
+        self._base = self._settings.base_url
+        self._headers = {
+            "Authorization": f"Bearer {self._settings.bearer}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        return transport
+
+    @property
+    def mode(self) -> str:
+        """"simulator" when requests go to a Simulator, else "live"."""
+        return "simulator" if self.simulator is not None else "live"
+
+    @property
+    def base_url(self) -> str:
+        return self._base
+
+    @property
+    def api_key_hint(self) -> str | None:
+        """A masked form of the key, safe to display."""
+        return mask_key(self._settings.api_key)
+
+    def with_options(self, *, max_retries: int | None = None, timeout: float | httpx.Timeout | None = None) -> Any:
+        """A view of this client with other retry/timeout settings, sharing its connections
+        (e.g. ``client.with_options(max_retries=0)`` for a caller that retries on its own)."""
+        view = copy.copy(self)
+        if max_retries is not None:
+            view.max_retries = _check_retries(max_retries)
+        if timeout is not None:
+            view.timeout = timeout
+            view._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
+        view._bind_resources()
+        return view
+
+    def _bind_resources(self) -> None:
+        raise NotImplementedError
+
+    def _request(self, prepared: rq.PreparedRequest) -> httpx.Request:
+        """The httpx.Request for a prepared call (the client's headers and timeout, built once)."""
+        return httpx.Request(prepared.method, self._base + prepared.path, headers=self._http.headers,
+                             content=prepared.content, extensions=self._extensions)
+
+    def _log_retry(self, prepared: rq.PreparedRequest, step: rq.Retry, attempt: int) -> None:
+        logger.info("retrying %s %s after %s in %.2f s (retry %d of %d)", prepared.method, prepared.path,
+                    step.reason, step.delay, attempt + 1, self.max_retries)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(mode={self.mode!r}, base_url={self._base!r}, "
+                f"api_key={mask_key(self._settings.api_key)!r})")
+
+
+def _check_retries(max_retries: Any) -> int:
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValueError("max_retries must be an int >= 0")
+    return max_retries
+
+
+def _httpx_kwargs(base: _Base, timeout: Any, transport: Any) -> dict[str, Any]:
+    return {"headers": base._headers, "timeout": timeout, "transport": transport, "follow_redirects": False}
+
+
+# ------------------------------------------------------------------------------------- sync
+
+
+class ActivitySmith(_Base):
+    """Synchronous ActivitySmith client (same call shapes as the official SDK 1.14.0).
+
+    ``api_key``: argument > ``ACTIVITYSMITH_API_KEY`` > none => the embedded simulator.
+    ``base_url``: argument > ``ACTIVITYSMITH_BASE_URL`` > https://activitysmith.com/api.
+    ``transport``: any httpx transport (e.g. ``Simulator().transport()``); ``clock``: where retries sleep
+    (default: the simulator's clock when talking to a simulator, else the system clock).
+    ``rng``: jitter source for the retry backoff (``random.random``).
+    """
+
+    _http: httpx.Client
+
+    def __init__(self, api_key: str | None = None, *, base_url: str | None = None,
+                 timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
+                 transport: httpx.BaseTransport | None = None, clock: Clock | None = None,
+                 rng: Callable[[], float] | None = None) -> None:
+        transport = self._setup(api_key, base_url, timeout, max_retries, transport, clock, rng)
+        # Our own HTTP transport is called directly (skipping httpx.Client's redirect/auth/cookie/hook
+        # layers, which this API never needs). When the environment routes the URL through a proxy
+        # (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, minus NO_PROXY) httpx's own transports are used instead:
+        # httpx ignores the proxy variables as soon as a transport is passed.
+        self._direct: httpx.BaseTransport | None = None
+        if transport is None:
+            from .transport import StdlibTransport, proxy_applies
+
+            if not proxy_applies(self._base):
+                transport = self._direct = StdlibTransport()
+        self._http = httpx.Client(**_httpx_kwargs(self, timeout, transport))
+        self._extensions = {"timeout": self._http.timeout.as_dict()}
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
+        self.notifications = Notifications(self)
+        self.live_activities = LiveActivities(self)
+        self.metrics = Metrics(self)
+
+    def badge_count(self, value: int, *, channels: Any = None) -> AppIconBadgeCountUpdateResponse:
+        """Set the App Icon Badge Count (0 clears it); `channels` list or comma string."""
+        return cast(AppIconBadgeCountUpdateResponse,
+                    self._execute(rq.build("badge", value, {"channels": channels})))
+
+    def _execute(self, prepared: rq.PreparedRequest) -> APIObject:
+        request = self._request(prepared)
+        attempt = 0
+        while True:
+            step: APIObject | rq.Retry
+            try:
+                response = self._direct.handle_request(request) if self._direct else self._http.send(request)
+            except httpx.TransportError as exc:
+                step = rq.after_failure(prepared, exc, attempt=attempt, max_retries=self.max_retries,
+                                        now=self._clock.time(), rng=self._rng)
+            else:
+                step = rq.after_response(prepared, response.status_code, response.headers, response.content,
+                                         attempt=attempt, max_retries=self.max_retries,
+                                         now=self._clock.time(), rng=self._rng)
+            if not isinstance(step, rq.Retry):
+                return step
+            self._log_retry(prepared, step, attempt)
+            self._clock.sleep(step.delay)
+            attempt += 1
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ActivitySmith:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------------------------ async
+
+
+class AsyncActivitySmith(_Base):
+    """The asyncio/anyio twin of `ActivitySmith`: same arguments, awaitable calls, `aclose()`."""
+
+    _http: httpx.AsyncClient
+
+    def __init__(self, api_key: str | None = None, *, base_url: str | None = None,
+                 timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
+                 transport: httpx.AsyncBaseTransport | None = None, clock: Clock | None = None,
+                 rng: Callable[[], float] | None = None) -> None:
+        transport = self._setup(api_key, base_url, timeout, max_retries, transport, clock, rng)
+        # Stock httpx/httpcore transport: with requests in flight it meets the concurrency target as is.
+        self._http = httpx.AsyncClient(**_httpx_kwargs(self, timeout, transport))
+        self._extensions = {"timeout": self._http.timeout.as_dict()}
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
+        self.notifications = AsyncNotifications(self)
+        self.live_activities = AsyncLiveActivities(self)
+        self.metrics = AsyncMetrics(self)
+
+    async def badge_count(self, value: int, *, channels: Any = None) -> AppIconBadgeCountUpdateResponse:
+        """Set the App Icon Badge Count (0 clears it); `channels` list or comma string."""
+        return cast(AppIconBadgeCountUpdateResponse,
+                    await self._execute(rq.build("badge", value, {"channels": channels})))
+
+    async def _execute(self, prepared: rq.PreparedRequest) -> APIObject:
+        request = self._request(prepared)
+        attempt = 0
+        while True:
+            step: APIObject | rq.Retry
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                step = rq.after_failure(prepared, exc, attempt=attempt, max_retries=self.max_retries,
+                                        now=self._clock.time(), rng=self._rng)
+            else:
+                step = rq.after_response(prepared, response.status_code, response.headers, response.content,
+                                         attempt=attempt, max_retries=self.max_retries,
+                                         now=self._clock.time(), rng=self._rng)
+            if not isinstance(step, rq.Retry):
+                return step
+            self._log_retry(prepared, step, attempt)
+            await self._sleep(step.delay)
+            attempt += 1
+
+    async def _sleep(self, seconds: float) -> None:
+        import anyio  # only when retrying
+
+        if isinstance(self._clock, SystemClock):
+            await anyio.sleep(seconds)
+        else:  # an injected clock advances instead; still yield to the event loop
+            self._clock.sleep(seconds)
+            await anyio.sleep(0)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncActivitySmith:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+# -------------------------------------------------------------------------- process default
+
+_default: ActivitySmith | None = None
+_default_lock = threading.Lock()
+
+
+def default_client() -> ActivitySmith:
+    """The process-wide client (created on first use from the environment) used when none is passed."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = ActivitySmith()
+        return _default
+
+
+def set_default_client(client: ActivitySmith | None) -> ActivitySmith | None:
+    """Replace the process-wide client (None: create a fresh one on next use); returns the old one."""
+    global _default
+    if client is not None and not isinstance(client, ActivitySmith):
+        raise TypeError("set_default_client() needs an ActivitySmith (sync) client or None")
+    with _default_lock:
+        old, _default = _default, client
+    return old

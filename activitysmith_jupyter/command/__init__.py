@@ -1,0 +1,1 @@
+"""The command line: `activitysmith run`, its child bars and the quick start."""

@@ -1,0 +1,1 @@
+"""Background delivery: the dispatcher, its queue, its resend plan and the update policy."""
