@@ -15,7 +15,7 @@ import time
 __all__ = ["EXIT_MARGIN", "EXIT_SECONDS", "begin_exit", "time_left"]
 
 EXIT_SECONDS = 5.0  # the promise: exit comes at most this long after the process's last line
-EXIT_MARGIN = 0.75  # kept back for what runs after the last flush: pipes closed, threads joined, teardown
+EXIT_MARGIN = 1.0  # kept back for what runs after the last flush: pipes closed, threads joined, teardown
 
 _lock = threading.Lock()
 _deadline: float | None = None
