@@ -12,7 +12,8 @@
 * Failures are logged to ``logging.getLogger("activitysmith_jupyter")``, kept in ``last_error`` and
   warned about once (``warnings.warn``); they are never raised into the caller. Bad input is: every
   submit validates with `payloads` first and raises `PayloadError` in the caller.
-* At interpreter/kernel exit an ``atexit`` hook gives pending sends ``exit_timeout`` (5 s) to land.
+* At interpreter/kernel exit an ``atexit`` hook gives pending sends ``exit_timeout`` (5 s) to land, within
+  the process's one exit budget (``exit_budget.py``: at most 5 s in all, the watchdog's hand-over included).
 * Lifecycle: `DispatcherState` UNOPENED -> OPENED (first submit starts the thread) -> CLOSED.
 
 Imports no tqdm and no IPython.
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import payloads
+from .exit_budget import begin_exit
 from .resend import Notice, Verdict, generic_warning, notice, plan_failure
 from .queue import Job, JobQueue
 from ..clock import SYSTEM_CLOCK, Clock
@@ -419,12 +421,13 @@ if hasattr(os, "register_at_fork"):  # POSIX
 
 
 def _flush_at_exit() -> None:
-    """atexit: give every dispatcher's pending sends one shared bound (the largest exit_timeout)."""
+    """atexit: give every dispatcher's pending sends one shared bound (the largest exit_timeout), within
+    the process's exit budget (``exit_budget``: the watchdog's hand-over may have spent part of it)."""
     with _registry_lock:
         dispatchers = [d for d in _all if d.state is DispatcherState.OPENED]
     if not dispatchers:
         return
-    deadline = time.monotonic() + max(d.exit_timeout for d in dispatchers)
+    deadline = min(time.monotonic() + max(d.exit_timeout for d in dispatchers), begin_exit())
     for d in dispatchers:
         try:
             d.close(timeout=max(0.0, deadline - time.monotonic()))

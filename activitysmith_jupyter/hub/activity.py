@@ -28,10 +28,11 @@ from .run_links import RunButtons
 from .options import ActivityType, NotifyPolicy, RunOptions, check_choice
 from ..payloads import check as check_payload, stream_key_from
 from .failure import format_failure
-from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, outcome_for
+from .outcome import OUTCOMES, MetricValue, Outcome, Snapshot, final_state, outcome_for
 from .ranks import rank_role
-from .stall import StallWatch, stall_notice
+from .stall import StallWatch, stall_notice, tick_interval
 from .ticker import Ticker
+from .trouble import should_push
 from .wording import MAX_SUBTITLE, elapsed_bucket, elapsed_text, format_duration, push_request, truncate
 
 if TYPE_CHECKING:  # type-only: the dispatcher and its policy load with the first activity
@@ -126,6 +127,10 @@ class Activity:
         self._buttons: RunButtons | None = None  # this run's, from its start
         self.stall_after = opts.stall_after
         self._stall = StallWatch(self.stall_after, clock.monotonic())
+        self.tick_interval = tick_interval(self.stall_after)  # the ticker's period for it (a stall in time)
+        # the source's count as it is now, when it knows a newer one than it fed (the tqdm drop-in draws
+        # only every `mininterval`): read by the ticker for stalls, and by an end given no `last`
+        self.live: Callable[[], Snapshot | None] | None = None
         self.started_at: float | None = None
         self.ended_at: float | None = None
         self.outcome: Outcome | None = None
@@ -210,12 +215,16 @@ class Activity:
             self._sources.append(source)
 
     def end(self, outcome: Outcome, *, error: BaseException | str | None = None,
-            last: Snapshot | None = None, at: float | None = None) -> None:
-        """Queue the final state and, per `notify`, the closing push (the dispatcher guarantees both).
-        The first end wins; later ones do nothing. `error`: the exception (or a short text) a failure
-        names; `last`: the source's final snapshot, when it has a newer one than it fed; `at`: when
-        the run really ended (the clock's monotonic time; default now), for an end sent later."""
+            last: Snapshot | None = None, at: float | None = None, message: str | None = None) -> None:
+        """Queue the final state and, per `notify` (``hub/trouble.py``), the closing push (the dispatcher
+        guarantees both). The first end wins; later ones do nothing. `error`: the exception (or a short
+        text) a failure names; `last`: the source's final snapshot, when it has a newer one than it fed
+        (default: `live`'s); `at`: when the run really ended (the clock's monotonic time; default now),
+        for an end sent later; `message`: the push's text instead of the outcome's (``activitysmith run``'s
+        stderr tail)."""
         check_choice(outcome, OUTCOMES, "outcome")
+        if last is None and self.outcome is None:
+            last = self._look_live()
         if last is not None:
             self._last = last
         if self.started_at is None and self.outcome is None:
@@ -246,6 +255,8 @@ class Activity:
                                 metrics={**self._metrics, **(self._last.metrics if self._last else {})},
                                 colors=self.colors, content=self._content, describe_file=self.describe_file)
             self._content = final.content_state
+        if message is not None:
+            final = dataclasses.replace(final, push_message=message)
         mirrors = self.rank.mirrors  # a silent rank ends no stream; its failure still pushes, naming it
         if not mirrors:
             title, message = self.rank.silent_texts(final.push_title, final.push_message)
@@ -267,7 +278,7 @@ class Activity:
         _watchdog.ending(self, final.content_state, push)
 
     def _should_notify(self, outcome: Outcome) -> bool:
-        return self.notify == "always" or (self.notify == "failure" and outcome in FAILURES)
+        return should_push(self.notify, outcome)
 
     def __enter__(self) -> Activity:
         self.start()
@@ -372,12 +383,11 @@ class Activity:
             self._send_update()
 
     def tick(self) -> None:
-        """Refresh the elapsed-time subtitle when its coarse bucket changed (no source, no handle)."""
+        """Check for a stall; refresh the elapsed-time subtitle when its coarse bucket changed (no source,
+        no handle)."""
         if self.ended or self.started_at is None:
             return
-        due = self._stall.due(self.clock.monotonic(), silence=_watchdog.silence_since(self._stall.last_moved))
-        if due is not None:  # no progress for `stall_after`: the subtitle says so, and one push
-            stall_notice(self, *due)
+        self.check_stall()
         if not self.elapsed_updates:
             return
         minutes = elapsed_bucket(self.elapsed)
@@ -393,7 +403,44 @@ class Activity:
             except Exception as exc:
                 self._remember(exc, "elapsed-time update failed")
 
+    def check_stall(self) -> None:
+        """Take the live count (`live`), then, after `stall_after` without progress, say so in the subtitle
+        and push once (the trouble policy). The ticker calls it, every `tick_interval` seconds."""
+        live = self._look_live()
+        if live is not None:
+            self._see(live)
+        due = self._stall.due(self.clock.monotonic(), silence=_watchdog.silence_since(self._stall.last_moved))
+        if due is not None:
+            quiet, push = due
+            with self._lock:  # the notice shows the live count, not the last one the pacing let out
+                if self._last is not None and self.outcome is None:
+                    self._content = self._state_for(self._last, self._content)
+            stall_notice(self, quiet, push and should_push(self.notify, "stalled"))
+
     # -- internals ---------------------------------------------------------------------------------
+    def _see(self, snapshot: Snapshot) -> None:
+        """A live snapshot is progress for the stall watch; it is shown (a state built) only when the
+        dispatcher's pacing lets an update go, as a source's own feed would be."""
+        now = self.clock.monotonic()
+        if self.dispatcher.next_update_time(self.key) <= self.dispatcher.clock.monotonic():
+            self.feed(snapshot)
+            return
+        with self._lock:
+            if self.outcome is None:
+                self._last = snapshot
+                if self._stall.moved((snapshot.n, snapshot.step, snapshot.description), now):
+                    self._fed_key = None  # the stall subtitle is showing: the next state replaces it
+
+    def _look_live(self) -> Snapshot | None:
+        live = self.live
+        if live is None:
+            return None
+        try:
+            return live()
+        except Exception as exc:  # the source's own object (a bar) may be half closed
+            self._remember(exc, "reading the live count failed")
+            return None
+
     def _send_update(self) -> None:
         # Under the lock so states from the caller's thread and a source's reach the queue in order
         # (the dispatcher never calls back into us, so this cannot deadlock), and none after the end:

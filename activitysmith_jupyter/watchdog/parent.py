@@ -96,6 +96,7 @@ def watch(activity: Any) -> None:
                started=started, state=dict(activity.content_state),
                stall_after=getattr(activity, "stall_after", None), target=target)
         _watched.add(activity.key)
+        w.beat_for(getattr(activity, "stall_after", None))  # so its stall is seen in time (protocol.py)
         if getattr(activity, "monitor", False):
             _monitor_by.add(activity.key)
             _set_monitor(w, target)
