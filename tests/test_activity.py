@@ -137,7 +137,7 @@ def test_step_fills_segments_and_grows_the_total(dispatcher, cell_clock) -> None
 
 
 def test_step_on_progress_with_steps_moves_the_bar(dispatcher, cell_clock) -> None:
-    act = make(dispatcher, cell_clock, steps=4).start(background=False)
+    act = make(dispatcher, cell_clock, type="progress", steps=4).start(background=False)  # steps alone: segments
     act.step()
     assert act.content_state["percentage"] == 25.0 and act.content_state["subtitle"] == "Step 1 of 4"
     act.end("completed")

@@ -62,7 +62,7 @@ class activity(contextlib.ContextDecorator):  # noqa: N801 - the name issue 12 f
     """A Live Activity for a ``with`` block or a decorated function (see the module docstring).
 
     Options are the cell magic's: `key` (stream key; default from the title), `type` (``progress``,
-    ``segmented_progress``, ``stats``), `steps`, `subtitle`, `notify` (``always``, ``failure``,
+    ``segmented_progress``, ``stats``; default ``segmented_progress`` with `steps`, else ``progress``), `steps`, `subtitle`, `notify` (``always``, ``failure``,
     ``never``), `channels`, `color`; `client` (default: ``default_client()``); `sources` (None: the
     loaded libraries' sources, ``()``: none). ``as a`` gives the `Activity`: ``a.step()``,
     ``a.update()``, ``a.metrics()``.
