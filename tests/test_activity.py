@@ -120,7 +120,7 @@ def test_a_bar_with_a_rate_shows_it_and_a_wall_clock_eta_like_the_tqdm_hook(disp
     act.on_bar(snap)
     subtitle = act.content_state["subtitle"]
     assert subtitle == "train: " + bar_subtitle(snap, cell_clock.time())
-    assert "25/100 · 2.00it/s · ETA " in subtitle
+    assert "25/100 · 2.00 it/s · ETA " in subtitle
     act.end("completed")
 
 
