@@ -25,6 +25,7 @@ from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
 from .auto import AutoModeConfig, auto_command, install_auto, uninstall_auto
 from .cell import BarSettings, CellActivity
+from .notice import install_notice, status_lines, uninstall_notice
 from ..hub.options import NOTIFY, TYPES, RunOptions, check_choice, split_channels
 from .cell_text import MAGIC, derive_title, first_comment, notebook_name, notify_text, transform_progress_cell
 from ..hub.outcome import outcome_for
@@ -469,6 +470,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
         error = getattr(dispatcher, "last_error", None)
         lines.append(f"last error: {one_line(error) if error is not None else 'none'}")
         lines += getattr(dispatcher, "status_lines", list)()  # a refused key (401), starts waiting for a slot
+        lines += status_lines(client)  # no key: how to watch the embedded simulator, what to set
         open_now = [a.stream_key for _, _, a in self._open]
         if open_now:
             lines.append("running:    " + ", ".join(open_now))
@@ -494,6 +496,7 @@ def load_ipython_extension(shell: Any) -> None:
     shell.events.register("pre_execute", magics._pre_execute)
     shell.events.register("post_execute", magics._post_execute)
     install_auto(shell, magics)
+    install_notice(shell)
 
 
 def unload_ipython_extension(shell: Any) -> None:
@@ -502,6 +505,7 @@ def unload_ipython_extension(shell: Any) -> None:
     if magics is None:
         return
     uninstall_auto(shell, magics)
+    uninstall_notice(shell)
     for _, _, activity in magics._open:
         activity.end("interrupted")
     magics._open = []
