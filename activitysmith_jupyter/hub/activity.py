@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from . import content as _content, shutdown as _shutdown
+from . import content as _content, held as _held, shutdown as _shutdown
 from ..watchdog import parent as _watchdog
 from ..clock import SYSTEM_CLOCK, Clock
 from .current import CurrentStack
@@ -227,6 +227,13 @@ class Activity:
             except Exception as exc:
                 self._remember(exc, "detaching a progress source failed")
         with self._lock:
+            ending = _held.at_end(self, outcome, error, last)
+            if ending is None:  # work it holds (futures a cell left running) ends it later (held.py)
+                self._ending, self.ended_at = False, None
+                pop_current(self)
+                return
+            outcome, error = ending.outcome, ending.error
+            self._last = ending.last or self._last
             self.outcome = outcome
         _ticker.discard(self)
         pop_current(self)

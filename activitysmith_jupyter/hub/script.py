@@ -10,7 +10,8 @@ Both forms are one `contextlib.ContextDecorator`. Each entry (each call of a dec
 starts a fresh `Activity` with the same options, makes it ``current_activity()``, lets the sources of
 progress that are loaded feed it (tqdm bars; rich.progress and Dask when imported before the block),
 and ends it with the block's outcome: completed, failed (an exception, ``sys.exit(1)``), interrupted
-(Ctrl-C) or terminated (SIGTERM, through the lifecycle handler). Nothing is swallowed. The options are
+(Ctrl-C) or terminated (SIGTERM, through the lifecycle handler); Dask futures the block leaves running
+keep it open until they finish, and their outcome is its. Nothing is swallowed. The options are
 checked when ``activity(...)`` is called, before anything is sent.
 """
 from __future__ import annotations
@@ -42,6 +43,7 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("tqdm", "activitysmith_jupyter.integrations.tqdm", "BarSource"),
     ("rich.progress", "activitysmith_jupyter.integrations.rich", "RichProgressSource"),
     ("dask", "activitysmith_jupyter.integrations.dask", "DaskSource"),
+    ("distributed", "activitysmith_jupyter.integrations.distributed", "CreatedFutures"),  # futures left running
 )
 
 
