@@ -25,6 +25,7 @@ from .resources import (
 )
 from .retry import DEFAULT_MAX_RETRIES
 from .settings import USER_AGENT, Settings, mask_key, resolve_settings
+from .simulator_notice import announce
 from ..clock import SYSTEM_CLOCK, Clock, SystemClock
 from ..responses import APIObject, AppIconBadgeCountUpdateResponse
 
@@ -82,6 +83,11 @@ class _Base:
     def mode(self) -> str:
         """"simulator" when requests go to a Simulator, else "live"."""
         return "simulator" if self.simulator is not None else "live"
+
+    @property
+    def embedded(self) -> bool:
+        """True when requests go to the process-wide embedded simulator (no key, no base URL)."""
+        return self._settings.embedded
 
     @property
     def base_url(self) -> str:
@@ -181,6 +187,7 @@ class ActivitySmith(_Base):
                     self._execute(rq.build("badge", value, {"channels": channels})))
 
     def _execute(self, prepared: rq.PreparedRequest) -> APIObject:
+        announce(self)  # no key: the first send says where it went (simulator_notice)
         request = self._request(prepared)
         attempt = 0
         while True:
@@ -239,6 +246,7 @@ class AsyncActivitySmith(_Base):
                     await self._execute(rq.build("badge", value, {"channels": channels})))
 
     async def _execute(self, prepared: rq.PreparedRequest) -> APIObject:
+        announce(self)
         request = self._request(prepared)
         attempt = 0
         while True:

@@ -33,7 +33,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="run a command as a Live Activity (elapsed time or its tqdm bar, then its exit status)",
         description="Run CMD as one Live Activity: elapsed time (or a Python child's tqdm bar) while it "
-                    "runs, then its exit status, with the last lines of its stderr in a failure push. "
+                    "runs, then its exit status, with the last line of its stderr (never a progress bar) in a failure push. "
                     "Exits with CMD's own status. The API key comes from ACTIVITYSMITH_API_KEY (none: "
                     "the embedded simulator).",
         usage=f"{prog} run [-t TITLE] [-k KEY] [--notify {{{','.join(NOTIFY_CHOICES)}}}] [-c CHANNELS] -- CMD [ARGS ...]")

@@ -2,8 +2,9 @@
 
 While the command runs the activity shows the elapsed time, or the outermost tqdm bar of a Python
 child (reported over a pipe by ``_child/sitecustomize.py``; see ``childbars.py``). When it exits the
-activity ends with its exit status ("exit 1"), and a failure push carries the last lines of its
-stderr, which still reaches the terminal as it is written. SIGINT, SIGTERM and SIGHUP are forwarded
+activity ends with its exit status ("exit 1") and the count its bar reached, and a failure push quotes
+the last line of its stderr that is no progress bar (``exit 1`` / ``RuntimeError: CUDA out of memory``),
+which still reaches the terminal as it is written. SIGINT, SIGTERM and SIGHUP are forwarded
 to the child; ``activitysmith run`` exits with the child's status (a child killed by a signal: the
 same signal). The API key stays in the environment: never on a command line, never in a file.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shlex
 import signal
 import subprocess
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .child_bars import BarPipe, child_environment
 from ..delivery.exit_budget import time_left
+from .stderr_text import last_meaningful, screen_lines
 from ..hub.options import NotifyPolicy
 from ..hub.wording import MAX_TITLE
 
@@ -37,7 +38,6 @@ log = logging.getLogger("activitysmith_jupyter")
 FORWARDED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 TAIL_LINES = 6
 TAIL_BYTES = 16384
-_ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 
 
 
@@ -126,12 +126,13 @@ class StderrTail:
         colour codes and ``-----`` rules dropped)."""
         with self._lock:
             raw = bytes(self._tail)
-        shown = []
-        for line in _ANSI.sub(b"", raw).split(b"\n"):
-            parts = [p for p in line.split(b"\r") if p.strip()]
-            if parts and any(ch.isalnum() for ch in parts[-1].decode("utf-8", "replace")):  # not a ---- rule
-                shown.append(parts[-1].decode("utf-8", "replace").rstrip())
-        return shown[-limit:]
+        return [text for text, _ in screen_lines(raw)][-limit:]
+
+    def last_meaningful(self) -> str | None:
+        """The last line that is no progress bar: what a failure push quotes."""
+        with self._lock:
+            raw = bytes(self._tail)
+        return last_meaningful(raw)
 
 
 class _Forwarder:
@@ -237,9 +238,8 @@ def run_command(options: CommandOptions, *, activity: Any = None, environ: Mappi
     bars.stop()
     outcome, reason = exit_outcome(returncode, forwarded=fwd.last)
     message = None
-    if outcome != "completed":
-        lines = tail.lines()
-        message = "\n".join([reason or outcome, *lines])
+    if outcome != "completed":  # "exit 1" and the line that says why (never a progress bar)
+        message = "\n".join(t for t in (reason or outcome, tail.last_meaningful()) if t)
     _finish(act, outcome, reason, message)
     if returncode < 0:  # the caller dies of the signal: this is its exit (no atexit flush; the watchdog
         act.dispatcher.flush(time_left())  # sends what did not land)

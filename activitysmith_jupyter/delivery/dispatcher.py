@@ -35,6 +35,7 @@ from typing import Any
 
 from .. import payloads
 from .exit_budget import begin_exit
+from ..api.simulator_notice import announce
 from .resend import Notice, Verdict, generic_warning, notice, plan_failure
 from .queue import Job, JobQueue
 from ..clock import SYSTEM_CLOCK, Clock
@@ -253,6 +254,7 @@ class Dispatcher:
             self._thread = threading.Thread(target=self._run, name="activitysmith-dispatch", daemon=True)
             self._thread.start()
             self._state = DispatcherState.OPENED
+            announce(self.client)  # no key: the first send says where it went, on the caller's thread
         return True
 
     def _run(self) -> None:

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from . import content as _content, shutdown as _shutdown
+from . import content as _content, held as _held, shutdown as _shutdown
 from ..watchdog import parent as _watchdog
 from ..clock import SYSTEM_CLOCK, Clock
 from .current import CurrentStack
@@ -28,7 +28,7 @@ from .run_links import RunButtons
 from .options import ActivityType, NotifyPolicy, RunOptions, check_choice
 from ..payloads import check as check_payload, stream_key_from
 from .failure import format_failure
-from .outcome import OUTCOMES, MetricValue, Outcome, Snapshot, final_state, outcome_for
+from .outcome import OUTCOMES, FinalState, MetricValue, Outcome, Snapshot, final_state, outcome_for
 from .ranks import rank_role
 from .stall import StallWatch, stall_notice, tick_interval
 from .ticker import Ticker
@@ -223,29 +223,16 @@ class Activity:
         for an end sent later; `message`: the push's text instead of the outcome's (``activitysmith run``'s
         stderr tail)."""
         check_choice(outcome, OUTCOMES, "outcome")
-        if last is None and self.outcome is None:
-            last = self._look_live()
-        if last is not None:
-            self._last = last
-        if self.started_at is None and self.outcome is None:
-            try:  # never shown: start it, so there is something for the final state to end
-                self.start(self._last, background=False)
-            except Exception as exc:
-                self._remember(exc, "starting the activity at its end failed")
+        if not self._begin_end(outcome, last, at):
+            return
         with self._lock:
-            if self.outcome is not None or self._ending:
+            ending = _held.at_end(self, outcome, error, last)
+            if ending is None:  # work it holds (futures a cell left running) ends it later (held.py)
+                self._ending, self.ended_at = False, None
+                pop_current(self)
                 return
-            self._ending = True
-            self.ended_at = self.clock.monotonic() if at is None else at
-            sources, self._sources = self._sources, []
-        if self._buttons is not None:  # first: from now on its Stop page says "already ended"
-            self._buttons.closed(outcome)
-        for source in sources:  # first, so a source's last look (a bar that just closed) is shown
-            try:
-                source.detach()
-            except Exception as exc:
-                self._remember(exc, "detaching a progress source failed")
-        with self._lock:
+            outcome, error = ending.outcome, ending.error
+            self._last = ending.last or self._last
             self.outcome = outcome
         _ticker.discard(self)
         pop_current(self)
@@ -257,14 +244,45 @@ class Activity:
             self._content = final.content_state
         if message is not None:
             final = dataclasses.replace(final, push_message=message)
+        self._send_end(outcome, final)
+
+    def _begin_end(self, outcome: Outcome, last: Snapshot | None, at: float | None) -> bool:
+        """The first call of `end`: mark it ending, let the sources go (their last look is shown). False
+        when the activity is already ending or ended."""
+        if last is None and self.outcome is None:
+            last = self._look_live()
+        if last is not None:
+            self._last = last
+        if self.started_at is None and self.outcome is None:
+            try:  # never shown: start it, so there is something for the final state to end
+                self.start(self._last, background=False)
+            except Exception as exc:
+                self._remember(exc, "starting the activity at its end failed")
+        with self._lock:
+            if self.outcome is not None or self._ending:
+                return False
+            self._ending = True
+            self.ended_at = self.clock.monotonic() if at is None else at
+            sources, self._sources = self._sources, []
+        if self._buttons is not None:  # first: from now on its Stop page says "already ended"
+            self._buttons.closed(outcome)
+        for source in sources:
+            try:
+                source.detach()
+            except Exception as exc:
+                self._remember(exc, "detaching a progress source failed")
+        return True
+
+    def _send_end(self, outcome: Outcome, final: FinalState) -> None:
+        """Queue the final state and, per the trouble policy, the push; tell the watchdog both."""
         mirrors = self.rank.mirrors  # a silent rank ends no stream; its failure still pushes, naming it
         if not mirrors:
             title, message = self.rank.silent_texts(final.push_title, final.push_message)
             final = dataclasses.replace(final, push_title=title, push_message=message)
         try:
             if mirrors:
-                ending = self._buttons.end_fields if self._buttons is not None else {}
-                self.dispatcher.end_stream(self.key, {"content_state": final.content_state, **ending})
+                buttons = self._buttons.end_fields if self._buttons is not None else {}
+                self.dispatcher.end_stream(self.key, {"content_state": final.content_state, **buttons})
         except Exception as exc:
             self._remember(exc, "queueing the final state failed")
         push: dict[str, Any] | None = None

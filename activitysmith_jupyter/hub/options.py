@@ -56,7 +56,7 @@ class RunOptions:
 
     title: str
     key: str | None = None
-    type: ActivityType | None = None  # None: the front end's default (`activity_type`)
+    type: ActivityType | None = None  # None: segmented_progress with `steps`, else progress (`activity_type`)
     steps: int | None = None
     subtitle: str | None = None
     notify: NotifyPolicy = "always"
@@ -99,8 +99,8 @@ class RunOptions:
 
     @property
     def activity_type(self) -> ActivityType:
-        """The type shown: `type`, else ``progress``."""
-        return self.type if self.type is not None else "progress"
+        """The type shown: `type`, else ``segmented_progress`` for step-based work (`steps`), else ``progress``."""
+        return self.type or ("segmented_progress" if self.steps else "progress")
 
     def replace(self, **changes: Any) -> RunOptions:
         """A copy with `changes`, checked again."""

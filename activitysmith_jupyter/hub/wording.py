@@ -9,6 +9,7 @@ the others are what a Lock Screen shows well (the API documents no length for th
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -38,6 +39,7 @@ __all__ = [
     "percent_text",
     "push_request",
     "significant",
+    "three_digits",
     "stall_push_title",
     "stall_subtitle",
     "elapsed_bucket",
@@ -124,13 +126,36 @@ def format_number(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
 
 
+_SCALE_SUFFIXES = ("", "k", "M", "G", "T", "P", "E")
+_SCALED = re.compile(r"^(?P<digits>.*?\d)\s*(?P<suffix>[kKMGTPEZY]?)$")
+
+
+def three_digits(x: float) -> str:
+    """At most 3 significant digits with a k/M/G suffix, as tqdm's ``unit_scale`` reads: ``6.64``, ``12.3``,
+    ``294k``, ``6.74M`` (a phone has no room for ``6742202.16``)."""
+    for suffix in _SCALE_SUFFIXES:
+        if abs(x) < 999.5:
+            return f"{x:.2f}{suffix}" if abs(x) < 9.995 else f"{x:.1f}{suffix}" if abs(x) < 99.95 else f"{x:.0f}{suffix}"
+        x /= 1000
+    return f"{x * 1000:.3g}{_SCALE_SUFFIXES[-1]}"
+
+
 def format_rate(rate: float | None, unit: str, number: NumberFormat | None = None) -> str | None:
-    """tqdm's rate style: ``123.45it/s``, ``1.23MB/s`` (with a scaling `number` format), ``2.50s/it``."""
+    """A rate for a phone: ``6.64 it/s``, ``294k iteration/s``, ``6.74M it/s``, ``1.23 MB/s`` (a one-letter
+    unit takes the suffix), ``2.50 s/it`` (``min``/``h`` per unit when slower); `number`: a bar's own
+    ``unit_scale`` format (tqdm's ``1.05M``)."""
     if not rate:
         return None
     if rate < 1:
-        return f"{1 / rate:.2f}s/{unit}"
-    return f"{number(rate) if number else f'{rate:.2f}'}{unit}/s"
+        per = 1 / rate
+        each, span = (per, "s") if per < 60 else (per / 60, "min") if per < 3600 else (per / 3600, "h")
+        return f"{three_digits(each)} {span}/{unit}"
+    text = number(rate) if number else three_digits(rate)
+    match = _SCALED.match(text.strip())
+    if match is None:  # a foreign format: keep it, with the space
+        return f"{text.strip()} {unit}/s"
+    digits, suffix = match["digits"], match["suffix"]
+    return f"{digits} {suffix}{unit}/s" if suffix and len(unit) == 1 else f"{digits}{suffix} {unit}/s"
 
 
 def format_clock(when: float, now: float) -> str:

@@ -27,6 +27,7 @@ from .auto import AutoModeConfig, auto_command, install_auto, uninstall_auto
 from .cell import BarSettings, CellActivity
 from .link_config import LinkConfig
 from ..hub.links_here import describe_links, kernel_id, links_here
+from .notice import install_notice, status_lines, uninstall_notice
 from ..hub.options import NOTIFY, TYPES, RunOptions, check_choice, split_channels
 from .cell_text import MAGIC, derive_title, first_comment, notebook_name, notify_text, transform_progress_cell
 from ..hub.outcome import outcome_for
@@ -267,8 +268,8 @@ class ActivitySmithMagics(Magics, AutoModeConfig, LinkConfig):
     @argument("-k", "--key", dest="stream_key", help=f"Stream key, {STREAM_KEY_RULE}; default from the title.")
     @argument("-t", "--title", help="Title; default: the notebook's name, else the cell's first comment.")
     @argument("-s", "--subtitle", help="Fixed subtitle (default: bar / step / elapsed time).")
-    @argument("--type", dest="type", help="progress (default), segmented_progress (needs --steps) or stats (count, metrics, ETA).")
-    @argument("--steps", type=int, help="Number of steps (segmented_progress; progress moves by step/N).")
+    @argument("--type", dest="type", help="progress (default; segmented_progress with --steps), segmented_progress (needs --steps) or stats (count, metrics, ETA).")
+    @argument("--steps", type=int, help="Number of steps: segmented_progress, one segment per step (--type progress: the bar moves by step/N).")
     @argument("-n", "--notify", help="Push when the cell ends: always (default), failure, never.")
     @argument("-c", "--channels", help="Comma-separated channel slugs.")
     @argument("--color", help="Accent color while running: " + ", ".join(COLORS) + ".")
@@ -474,6 +475,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig, LinkConfig):
         error = getattr(dispatcher, "last_error", None)
         lines.append(f"last error: {one_line(error) if error is not None else 'none'}")
         lines += getattr(dispatcher, "status_lines", list)()  # a refused key (401), starts waiting for a slot
+        lines += status_lines(client)  # no key: how to watch the embedded simulator, what to set
         open_now = [a.stream_key for _, _, a in self._open]
         if open_now:
             lines.append("running:    " + ", ".join(open_now))
@@ -499,6 +501,7 @@ def load_ipython_extension(shell: Any) -> None:
     shell.events.register("pre_execute", magics._pre_execute)
     shell.events.register("post_execute", magics._post_execute)
     install_auto(shell, magics)
+    install_notice(shell)
 
 
 def unload_ipython_extension(shell: Any) -> None:
@@ -507,6 +510,7 @@ def unload_ipython_extension(shell: Any) -> None:
     if magics is None:
         return
     uninstall_auto(shell, magics)
+    uninstall_notice(shell)
     for _, _, activity in magics._open:
         activity.end("interrupted")
     magics._open = []
