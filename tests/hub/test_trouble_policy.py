@@ -14,7 +14,6 @@ import pytest
 from activitysmith_jupyter.clock import FakeClock
 from activitysmith_jupyter.hub.activity import Activity
 from activitysmith_jupyter.hub.outcome import Snapshot
-from tqdm_fixtures import dispatcher, null  # noqa: F401  (fixtures: a dispatcher on the fake clock)
 
 EVENTS = ("completed", "stopped", "interrupted", "failed", "terminated", "killed", "stalled")
 
