@@ -20,7 +20,7 @@ def _activitysmith_probe():
     import json, sys
     shell = get_ipython()
     magics = shell.magics_manager.registry.get("ActivitySmithMagics")
-    auto = getattr(magics, "_auto", None)
+    auto = getattr(magics, "auto_mode", None)
     report = {{"python": sys.executable, "loaded": magics is not None,
               "auto_after": getattr(auto, "after", None), "key_source": None, "error": None}}
     try:

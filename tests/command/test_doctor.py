@@ -155,21 +155,19 @@ def test_the_proxy_line_agrees_with_the_client() -> None:
 
 
 def test_the_server_extension_line(monkeypatch, tmp_path) -> None:
+    """Installed, the package enables its server extension (jupyter_server_config.d in the environment);
+    a user's own config that turns it off is a problem with the command that fixes it."""
     pytest.importorskip("jupyter_server")
-    import activitysmith_jupyter
-
-    if not hasattr(activitysmith_jupyter, "_jupyter_server_extension_points"):
-        assert check_server_extension() == Check(
-            "server", None, "Jupyter server extension: not installed (this version has none)")
-        monkeypatch.setattr(activitysmith_jupyter, "_jupyter_server_extension_points", lambda: [], raising=False)
     monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path))
-    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(tmp_path))
-    assert check_server_extension().fix == "jupyter server extension enable activitysmith_jupyter"
+    monkeypatch.setenv("JUPYTER_PREFER_ENV_PATH", "0")  # the user's folder first, as outside a venv
+    assert check_server_extension() == Check(
+        "server", True, "Jupyter server extension activitysmith_jupyter: enabled")
     folder = tmp_path / "jupyter_server_config.d"
     folder.mkdir()
     (folder / "activitysmith_jupyter.json").write_text(
-        '{"ServerApp": {"jpserver_extensions": {"activitysmith_jupyter": true}}}')
-    assert check_server_extension().ok is True
+        '{"ServerApp": {"jpserver_extensions": {"activitysmith_jupyter": false}}}')
+    check = check_server_extension()
+    assert check.ok is False and check.fix == "jupyter server extension enable activitysmith_jupyter"
 
 
 def test_missing_ipython_is_a_problem_with_the_install_line() -> None:
