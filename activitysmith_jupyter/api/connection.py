@@ -13,8 +13,10 @@ or by anything else) it is used as it is.
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
+import weakref
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +69,7 @@ class Connection:
         self._lock = threading.Lock()
         self._http: httpx.Client | httpx.AsyncClient | None = None
         self._direct: httpx.BaseTransport | None = None
+        _LIVE.add(self)
 
     @property
     def built(self) -> bool:
@@ -133,3 +136,19 @@ class Connection:
         http = self._http
         if http is not None:
             await http.aclose()  # type: ignore[union-attr]  # the async twin holds an httpx.AsyncClient
+
+
+_LIVE: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    """A forked child must not inherit a lock another thread of the parent held at the fork (a build or
+    httpx's import in progress): fresh ones (what was built stays; the transport resets its sockets)."""
+    global _import_lock
+    _import_lock = threading.Lock()
+    for connection in list(_LIVE):
+        connection._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_reset_after_fork)
