@@ -22,7 +22,7 @@ PACKAGE = "activitysmith_jupyter"
 ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 MAX_LINES = 450
 HEAVY = ("IPython", "ipywidgets", "tqdm", "keras", "jax", "transformers", "lightning", "xgboost", "lightgbm",
-         "optuna", "dask", "distributed", "rich", "papermill")
+         "optuna", "dask", "distributed", "rich", "papermill", "pyspark", "py4j", "ray")
 
 
 def _module_name(path: Path) -> str:

@@ -11,6 +11,7 @@ __all__ = [
     "elapsed_bucket",
     "elapsed_text",
     "format_clock",
+    "format_compact",
     "format_duration",
     "format_number",
     "format_rate",
@@ -65,6 +66,15 @@ def truncate(text: str, limit: int) -> str:
 def format_number(x: float) -> str:
     """``1,200`` for whole numbers, ``12.50`` otherwise."""
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+
+
+def format_compact(x: float) -> str:
+    """``980``, ``1.24k``, ``2k``, ``12.3k``, ``4.5M``: three significant digits, for counts that run large."""
+    value, suffixes = float(x), ("", "k", "M", "G", "T")
+    i = 0
+    while abs(value) >= 999.5 and i < len(suffixes) - 1:
+        value, i = value / 1000, i + 1
+    return f"{value:.3g}{suffixes[i]}" if i else format_number(round(value) if value.is_integer() else value)
 
 
 def format_rate(rate: float | None, unit: str, number: NumberFormat | None = None) -> str | None:
