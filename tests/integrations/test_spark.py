@@ -198,3 +198,35 @@ def test_a_failing_spark_connect_query_names_the_error_without_the_jvm_stacktrac
     [push] = [n["request"] for n in sim.notifications]
     assert push["message"].splitlines()[0] == "SparkRuntimeException: [USER_RAISED_EXCEPTION] id too big"
     assert "JVM stacktrace" not in push["message"]
+
+
+PY4J = ("An error occurred while calling o59.collect.\n: org.apache.spark.SparkException: Job aborted due to stage "
+        "failure: Task 1 in stage 2.0 failed 1 times\n\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages"
+        "(DAGScheduler.scala:2935)\n")
+ANALYSIS = ("[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name `nope` cannot be "
+            "resolved. Did you mean one of the following? [`id`]. SQLSTATE: 42703; line 1 pos 7;\n'Project ['nope]\n"
+            "+- Range (0, 3, step=1)\n")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (PY4J, "Job aborted due to stage failure: Task 1 in stage 2.0 failed 1 times"),
+    (ANALYSIS, "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name `nope` "
+               "cannot be resolved. Did you mean one of the following? [`id`]."),
+    ("\n\tat org.x.Y.z(Y.java:1)\n", None),
+], ids=["py4j-java-error", "analysis-exception", "only-a-stack"])
+def test_the_first_meaningful_line_of_a_spark_error(text, expected) -> None:
+    from activitysmith_jupyter.integrations._spark_errors import first_meaningful_line
+
+    assert first_meaningful_line(text) == expected
+
+
+def test_stage_counts_read_as_stage_and_compact_task_counts() -> None:
+    from activitysmith_jupyter.integrations._spark_tally import StageCount, tally
+
+    running = tally([StageCount(0, 1500, 1500, finished=True), StageCount(1, 500, 0), StageCount(2, 8, 0)])
+    assert running is not None and running.subtitle == "stage 2/3 · 1.5k/2.01k tasks"
+    skipped = [StageCount(0, 200, 200, finished=True), StageCount(1, 200, 0, skipped=True), StageCount(2, 4, 4)]
+    done = tally(skipped, done=True, failed_jobs=1)
+    assert done is not None and (done.n, done.total) == (204, 204)
+    assert done.subtitle == "stage 2/2 · 204/204 tasks · 1 failed job"
+    assert tally([]) is None
