@@ -91,7 +91,8 @@ def main() -> None:
         jobs = ClassicJobs(context, tag="bench-poll")
         t0 = time.perf_counter()
         for _ in range(20):
-            jobs._ended.clear()  # ask the tracker again, as for running jobs
+            jobs._ended.clear()  # ask the tracker again, as for a running job
+            jobs._stages_done.clear()
             jobs.snapshot()
         poll = (time.perf_counter() - t0) / 20
     report(f"Spark job: {args.tasks} + 4 tasks (2 stages) on local[2], {args.rounds} rounds interleaved", times)

@@ -47,7 +47,7 @@ class ActivitySmithTrainCallback(SettlesOnExit, UserCallback):
         self._reports = 0
         self._metrics: dict[str, Any] = {}
         self._errors: dict[int, str] = {}
-        self._fit: int | None = None  # id of the fit() frame whose controller has our channel
+        self._fit: FrameType | None = None  # the fit() whose controller has our channel (held: ids get reused)
         self._channel: Any = None
         self._run = RunFollower(title, activity_options, build=self._fields, unfinished="completed")
 
@@ -57,11 +57,11 @@ class ActivitySmithTrainCallback(SettlesOnExit, UserCallback):
         if frame is None:  # a copy for some other reason: a fresh callback with the same options
             title, total, options = self._init
             return (_rebuild, (title, total, {k: v for k, v in options.items() if _plain(v)}))
-        if self._fit != id(frame) or self._channel is None:
-            self._open(id(frame))
+        if self._fit is not frame or self._channel is None:
+            self._open(frame)
         return (_ControllerSide, (self._channel,))
 
-    def _open(self, fit: int) -> None:
+    def _open(self, fit: FrameType) -> None:
         from ray.util.queue import Queue
 
         self._run.settle(None)  # a previous fit() left open
@@ -144,7 +144,7 @@ def _error_lines(worker_exceptions: Mapping[int, BaseException]) -> dict[int, st
 
 def _fit_frame() -> FrameType | None:
     frame: FrameType | None = sys._getframe(1)
-    for _ in range(60):  # pickling adds a few dozen frames between fit() and us
+    for _ in range(200):  # Ray's serialization adds dozens of frames between fit() and us
         if frame is None:
             return None
         if frame.f_code.co_name == _FIT_FRAME and str(frame.f_globals.get("__name__", "")).startswith("ray.train"):

@@ -57,6 +57,7 @@ class ClassicJobs:
         if tag is None:  # the jobs from now on, and those already running (the activity just began)
             self._since = min([next_job_id(self._tracker, self._key), *(int(j) for j in self._tracker.getActiveJobIds())])
         self._ended: dict[int, tuple[list[StageCount], bool]] = {}  # job id -> (stages, failed)
+        self._stages_done: dict[int, StageCount] = {}  # stage id -> its count, once every task completed
 
     def job_ids(self) -> list[int]:
         if self._scala is not None:
@@ -88,13 +89,20 @@ class ClassicJobs:
         status = str(job.status())
         ended = status in _ENDED
         counts = []
-        for stage_id in job.stageIds():
+        for stage_id in (int(s) for s in job.stageIds()):
+            done = self._stages_done.get(stage_id)
+            if done is not None:  # every task of it completed: not asked again
+                counts.append(done)
+                continue
             stage = self._tracker.getStageInfo(stage_id)
             if stage is None:  # not submitted yet, or no longer retained
                 continue
             tasks, completed = int(stage.numTasks()), int(stage.numCompletedTasks())
-            counts.append(StageCount(int(stage_id), tasks, completed, int(stage.numFailedTasks()),
-                                     finished=status == "SUCCEEDED", skipped=ended and completed == 0))
+            count = StageCount(stage_id, tasks, completed, int(stage.numFailedTasks()),
+                               finished=status == "SUCCEEDED", skipped=ended and completed == 0)
+            if 0 < tasks <= completed:
+                self._stages_done[stage_id] = count
+            counts.append(count)
         result = (counts, status == "FAILED")
         if ended:
             self._ended[job_id] = result

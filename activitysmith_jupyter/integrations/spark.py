@@ -115,7 +115,11 @@ class SparkSource:
             jobs = self._classic_jobs(target)
             if jobs is None:
                 return
-            snap = jobs.snapshot()
+            try:
+                snap = jobs.snapshot()
+            except Exception:  # a stopped SparkContext: look it up again next time
+                self._jobs = self._jobs_for = None
+                raise
             if snap is None:
                 return
             key = (snap.n, snap.total, snap.subtitle)
@@ -146,6 +150,8 @@ class SparkSource:
         self._tag = (context, tag)
 
     def _register_handler(self, session: Any) -> None:
+        if not hasattr(session, "registerProgressHandler"):  # Spark Connect before pyspark 4.0: no progress
+            return
         with self._lock:
             if any(s is session for s, _ in self._connect):
                 return
