@@ -19,11 +19,12 @@ import logging
 import sys
 import threading
 from collections.abc import Mapping
-from types import FrameType
+from types import FrameType, TracebackType
 from typing import Any
 
 from ray.train import UserCallback
 
+from ..hub.outcome import format_metrics
 from .training import RunFollower, SettlesOnExit, ordered_metrics, positive_int
 
 __all__ = ["ActivitySmithTrainCallback"]
@@ -85,6 +86,22 @@ class ActivitySmithTrainCallback(SettlesOnExit, UserCallback):
                 return
             self.on_event(kind, payload)
 
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        """What the controller sent and the drain thread has not taken yet is shown before the end."""
+        self._take_waiting()
+        super().__exit__(exc_type, exc, tb)
+
+    def _take_waiting(self) -> None:
+        channel = self._channel
+        if channel is None:
+            return
+        try:
+            waiting = channel.get_nowait_batch(channel.qsize())
+        except Exception:  # noqa: BLE001 - Ray shut down: nothing more to show
+            return
+        for kind, payload in waiting:
+            self.on_event(kind, payload)
+
     def on_event(self, kind: str, payload: Any) -> None:
         """One event of the controller: ``("report", metrics of rank 0)`` or ``("error", {rank: text})``."""
         if kind == "report":
@@ -105,12 +122,13 @@ class ActivitySmithTrainCallback(SettlesOnExit, UserCallback):
     def _fields(self) -> dict[str, Any]:
         reports, total = self._reports, self._total
         description = f"report {reports}/{total}" if total else f"report {reports}"
-        fields: dict[str, Any] = dict(n=float(reports), total=float(total) if total else None, unit="report",
-                                      description=description, metrics=dict(self._metrics))
+        metrics = dict(self._metrics)
+        parts = [description, format_metrics(metrics, limit=2) if metrics else ""]
         if self._errors:
             rank, text = sorted(self._errors.items())[0]
-            fields["subtitle"] = f"{description} · worker {rank} failed: {text}"
-        return fields
+            parts.append(f"worker {rank} failed: {text}")
+        return dict(n=float(reports), total=float(total) if total else None, unit="report",
+                    description=description, metrics=metrics, subtitle=" · ".join(p for p in parts if p))
 
 
 class _ControllerSide(UserCallback):

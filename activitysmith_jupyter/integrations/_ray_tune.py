@@ -31,8 +31,14 @@ MAX_NAMED = 3  # failed trials named in the push; the rest are counted
 
 def trial_error_line(trial: Any) -> str | None:
     """The last line of a failed trial's traceback (``ValueError: bad config``), if Tune kept one."""
+    text: Any = None
     try:
-        text = trial.get_error()
+        path = trial.error_file  # the driver's copy, written before the callbacks run
+        if path:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        if not text:
+            text = trial.get_error()  # the synced copy in the run's storage
     except Exception:  # noqa: BLE001 - storage gone: the trial is named without its error
         return None
     lines = [ln.strip() for ln in str(text or "").splitlines() if ln.strip() and not ln[:1].isspace()]

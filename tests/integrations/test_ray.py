@@ -4,7 +4,9 @@ sweep with a failing trial, a Ray Train (v2) run through its controller-side cal
 from __future__ import annotations
 
 import re
+import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,9 +24,22 @@ pytestmark = pytest.mark.engines
 
 @pytest.fixture(scope="module", autouse=True)
 def cluster() -> Iterator[None]:
+    from ray import cloudpickle
+
     ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=True)
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
     yield
     ray.shutdown()
+
+
+def eventually(check: Any, timeout: float = 15.0) -> bool:
+    """Whether `check()` comes true within `timeout` seconds (events cross processes asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def ended(sim: Any, key: str) -> dict[str, Any]:
@@ -96,11 +111,11 @@ def _trainer(cb: Any, tmp_path: Any, **loop_config: Any) -> Any:
 def test_ray_train_reports_reach_the_driver_from_the_controller(client, sim, tmp_path) -> None:
     with ActivitySmithTrainCallback("Training", key="training", total=3, client=client) as cb:
         _trainer(cb, tmp_path).fit()
-        cb._run.feed()  # the reports drained so far (the drain thread feeds at most once a second)
-        assert cb._reports == 3
+        assert eventually(lambda: cb._reports == 3)  # the driver's drain thread got every report
     last = cb._run.last_snapshot
     assert last is not None and (last.n, last.total, last.unit) == (3, 3, "report")
     assert last.description == "report 3/3" and last.metrics["loss"] == pytest.approx(1 / 3)
+    assert last.subtitle == "report 3/3 · loss 0.333 · epoch 2"
     assert dispatcher_for(client).flush(10)
     a = ended(sim, "training")
     assert (a["content_state"]["percentage"], a["content_state"]["color"]) == (100, "green")
@@ -112,7 +127,7 @@ def test_a_failing_ray_train_worker_is_named_and_the_run_ends_red(client, sim, t
     with pytest.raises(TrainingFailedError):
         with ActivitySmithTrainCallback("Training", key="train-fail", client=client) as cb:
             _trainer(cb, tmp_path, fail_at=1).fit()
-    assert cb._errors == {0: "ValueError: bad batch"}
+    assert cb._errors == {0: "ValueError: bad batch"} and cb._reports == 1
     assert dispatcher_for(client).flush(10)
     assert ended(sim, "train-fail")["content_state"]["color"] == "red"
     [push] = [n["request"] for n in sim.notifications]
