@@ -57,8 +57,8 @@ def objective(config: dict[str, Any]) -> None:
 
 def test_a_tune_sweep_counts_trials_keeps_the_best_and_names_the_failed_one(client, sim, tmp_path) -> None:
     cb = ActivitySmithCallback("Sweep", key="sweep", client=client)
-    tuner = tune.Tuner(objective, param_space={"x": tune.grid_search(list(range(8)))},
-                       tune_config=tune.TuneConfig(max_concurrent_trials=2),
+    tuner = tune.Tuner(tune.with_resources(objective, {"cpu": 0.5}), param_space={"x": tune.grid_search(list(range(8)))},
+                       tune_config=tune.TuneConfig(reuse_actors=True),  # 4 trial actors, reused: a short sweep
                        run_config=tune.RunConfig(callbacks=[cb], storage_path=str(tmp_path), verbose=0))
     grid = tuner.fit()
     assert len(grid.errors) == 1
@@ -80,8 +80,8 @@ def test_a_sweep_with_no_failure_ends_completed_inside_an_activity_block(client,
 
     cb = ActivitySmithCallback("inner", metric="score", mode="max")
     with activity("Nightly sweep", key="nightly-sweep", client=client) as act:
-        tune.Tuner(fine, param_space={"x": tune.grid_search([1, 2, 3])},
-                   run_config=tune.RunConfig(callbacks=[cb], storage_path=str(tmp_path), verbose=0)).fit()
+        tune.Tuner(tune.with_resources(fine, {"cpu": 0.5}), param_space={"x": tune.grid_search([1, 2, 3])},
+                   tune_config=tune.TuneConfig(reuse_actors=True), run_config=tune.RunConfig(callbacks=[cb], storage_path=str(tmp_path), verbose=0)).fit()
         fed = act.last_snapshot
     assert fed is not None and fed.subtitle == "trial 3/3 · best score 6"
     assert dispatcher_for(client).flush(10)
