@@ -5,7 +5,8 @@ A local Spark (``local[2]``, no UI, no console bar) runs a job of at least `task
 it (``SparkSource``: a job tag on this thread, the status tracker polled from the shared daemon thread,
 once per second). The runs are interleaved (A B A B ..., the order swapped each round) on the same
 SparkContext, so both sides see the same JVM and machine; the figure is the median of the per-pair
-wall-time ratios (target <= 1.02). Then: the cost of one poll of the tracker for such a job (what the
+wall-time ratios (target <= 1.02), with the ratio of the median CPU times of this process and the JVM
+beside it (what a busy machine moves least). Then: the cost of one poll of the tracker for such a job (what the
 daemon thread spends each second). Everything goes to a private embedded simulator; nothing leaves the
 machine.
 
@@ -24,14 +25,29 @@ os.environ.pop("ACTIVITYSMITH_API_KEY", None)  # never the real API
 os.environ.pop("ACTIVITYSMITH_BASE_URL", None)
 
 
-def interleaved(rounds: int, plain: Callable[[], None], ours: Callable[[], None]) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {"plain": [], "ours": []}
+def interleaved(rounds: int, plain: Callable[[], None], ours: Callable[[], None],
+                cpu: Callable[[], float]) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {"plain": [], "ours": [], "plain_cpu": [], "ours_cpu": []}
     for i in range(rounds):
         for name, fn in (("plain", plain), ("ours", ours)) if i % 2 == 0 else (("ours", ours), ("plain", plain)):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu()
             fn()
             times[name].append(time.perf_counter() - t0)
+            times[f"{name}_cpu"].append(cpu() - c0)
     return times
+
+
+def cpu_of(pid: int) -> Callable[[], float]:
+    """CPU seconds (user + system) of this process and of the JVM (`pid`) so far."""
+    import psutil
+
+    jvm = psutil.Process(pid)
+
+    def total() -> float:
+        t = jvm.cpu_times()
+        return time.process_time() + t.user + t.system
+
+    return total
 
 
 def report(what: str, times: dict[str, list[float]]) -> None:
@@ -40,6 +56,9 @@ def report(what: str, times: dict[str, list[float]]) -> None:
     print(f"  without: median {statistics.median(times['plain']):.3f} s   runs {' '.join(f'{t:.2f}' for t in times['plain'])}")
     print(f"  with:    median {statistics.median(times['ours']):.3f} s   runs {' '.join(f'{t:.2f}' for t in times['ours'])}")
     print(f"  ratio (median of pair ratios): {statistics.median(ratios):.3f}   target <= 1.02")
+    if times.get("plain_cpu"):
+        cpu = statistics.median(times["ours_cpu"]) / statistics.median(times["plain_cpu"])
+        print(f"  CPU of this process and the JVM, ratio of medians: {cpu:.3f} (less moved by other load)")
 
 
 def main() -> None:
@@ -80,7 +99,7 @@ def main() -> None:
         for _ in range(2):  # warm up the JVM (code generation, the first shuffle)
             plain()
             ours()
-        times = interleaved(args.rounds, plain, ours)
+        times = interleaved(args.rounds, plain, ours, cpu_of(spark.sparkContext._gateway.proc.pid))
         last = source[0].last
         assert last is not None and last.n == last.total, last
         dispatcher.close(timeout=10)
