@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 
-ray = pytest.importorskip("ray")
-tune = pytest.importorskip("ray.tune")
+ray = pytest.importorskip("ray")  # ray.tune and ray.train load in the tests (seconds), not at collection
 
 from activitysmith_jupyter import activity  # noqa: E402
 from activitysmith_jupyter.delivery.dispatcher import dispatcher_for  # noqa: E402
-from activitysmith_jupyter.integrations.ray import ActivitySmithCallback, ActivitySmithTrainCallback  # noqa: E402
+from activitysmith_jupyter.integrations import ray as ray_integration  # noqa: E402
 
 pytestmark = pytest.mark.engines
 
@@ -49,6 +48,8 @@ def ended(sim: Any, key: str) -> dict[str, Any]:
 
 
 def objective(config: dict[str, Any]) -> None:
+    from ray import tune
+
     if config["x"] == 3:
         raise ValueError("bad config")
     for step in range(2):
@@ -56,7 +57,9 @@ def objective(config: dict[str, Any]) -> None:
 
 
 def test_a_tune_sweep_counts_trials_keeps_the_best_and_names_the_failed_one(client, sim, tmp_path) -> None:
-    cb = ActivitySmithCallback("Sweep", key="sweep", client=client)
+    from ray import tune
+
+    cb = ray_integration.ActivitySmithCallback("Sweep", key="sweep", client=client)
     tuner = tune.Tuner(tune.with_resources(objective, {"cpu": 0.5}), param_space={"x": tune.grid_search(list(range(8)))},
                        tune_config=tune.TuneConfig(reuse_actors=True),  # 4 trial actors, reused: a short sweep
                        run_config=tune.RunConfig(callbacks=[cb], storage_path=str(tmp_path), verbose=0))
@@ -75,10 +78,12 @@ def test_a_tune_sweep_counts_trials_keeps_the_best_and_names_the_failed_one(clie
 
 
 def test_a_sweep_with_no_failure_ends_completed_inside_an_activity_block(client, sim, tmp_path) -> None:
+    from ray import tune
+
     def fine(config: dict[str, Any]) -> None:
         tune.report({"score": config["x"] * 2})
 
-    cb = ActivitySmithCallback("inner", metric="score", mode="max")
+    cb = ray_integration.ActivitySmithCallback("inner", metric="score", mode="max")
     with activity("Nightly sweep", key="nightly-sweep", client=client) as act:
         tune.Tuner(tune.with_resources(fine, {"cpu": 0.5}), param_space={"x": tune.grid_search([1, 2, 3])},
                    tune_config=tune.TuneConfig(reuse_actors=True), run_config=tune.RunConfig(callbacks=[cb], storage_path=str(tmp_path), verbose=0)).fit()
@@ -109,7 +114,7 @@ def _trainer(cb: Any, tmp_path: Any, **loop_config: Any) -> Any:
 
 
 def test_ray_train_reports_reach_the_driver_from_the_controller(client, sim, tmp_path) -> None:
-    with ActivitySmithTrainCallback("Training", key="training", total=3, client=client) as cb:
+    with ray_integration.ActivitySmithTrainCallback("Training", key="training", total=3, client=client) as cb:
         _trainer(cb, tmp_path).fit()
         assert eventually(lambda: cb._reports == 3)  # the driver's drain thread got every report
     last = cb._run.last_snapshot
@@ -125,7 +130,7 @@ def test_a_failing_ray_train_worker_is_named_and_the_run_ends_red(client, sim, t
     from ray.train import TrainingFailedError
 
     with pytest.raises(TrainingFailedError):
-        with ActivitySmithTrainCallback("Training", key="train-fail", client=client) as cb:
+        with ray_integration.ActivitySmithTrainCallback("Training", key="train-fail", client=client) as cb:
             _trainer(cb, tmp_path, fail_at=1).fit()
     assert cb._errors == {0: "ValueError: bad batch"} and cb._reports == 1
     assert dispatcher_for(client).flush(10)
