@@ -8,7 +8,8 @@
 
 Both forms are one `contextlib.ContextDecorator`. Each entry (each call of a decorated function)
 starts a fresh `Activity` with the same options, makes it ``current_activity()``, lets the sources of
-progress that are loaded feed it (tqdm bars; rich.progress and Dask when imported before the block),
+progress that are loaded feed it (tqdm bars; rich.progress, Dask, PySpark and Ray's tqdm_ray bars when
+imported before the block),
 and ends it with the block's outcome: completed, failed (an exception, ``sys.exit(1)``), interrupted
 (Ctrl-C) or terminated (SIGTERM, through the lifecycle handler); Dask futures the block leaves running
 keep it open until they finish, and their outcome is its. Nothing is swallowed. The options are
@@ -44,6 +45,8 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("rich.progress", "activitysmith_jupyter.integrations.rich", "RichProgressSource"),
     ("dask", "activitysmith_jupyter.integrations.dask", "DaskSource"),
     ("distributed", "activitysmith_jupyter.integrations.distributed", "CreatedFutures"),  # futures left running
+    ("pyspark", "activitysmith_jupyter.integrations.spark", "SparkSource"),
+    ("ray", "activitysmith_jupyter.integrations.ray", "RayBarSource"),
 )
 
 

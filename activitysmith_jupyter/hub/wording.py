@@ -45,6 +45,7 @@ __all__ = [
     "elapsed_bucket",
     "elapsed_text",
     "format_clock",
+    "format_compact",
     "format_duration",
     "format_number",
     "format_rate",
@@ -130,14 +131,27 @@ _SCALE_SUFFIXES = ("", "k", "M", "G", "T", "P", "E")
 _SCALED = re.compile(r"^(?P<digits>.*?\d)\s*(?P<suffix>[kKMGTPEZY]?)$")
 
 
+def _scaled(x: float) -> tuple[float, str]:
+    """`x` divided by 1000 until it reads in three digits, and the suffix that says so (``6742202`` ->
+    ``(6.742202, "M")``)."""
+    value, i = float(x), 0
+    while abs(value) >= 999.5 and i < len(_SCALE_SUFFIXES) - 1:
+        value, i = value / 1000, i + 1
+    return value, _SCALE_SUFFIXES[i]
+
+
 def three_digits(x: float) -> str:
     """At most 3 significant digits with a k/M/G suffix, as tqdm's ``unit_scale`` reads: ``6.64``, ``12.3``,
     ``294k``, ``6.74M`` (a phone has no room for ``6742202.16``)."""
-    for suffix in _SCALE_SUFFIXES:
-        if abs(x) < 999.5:
-            return f"{x:.2f}{suffix}" if abs(x) < 9.995 else f"{x:.1f}{suffix}" if abs(x) < 99.95 else f"{x:.0f}{suffix}"
-        x /= 1000
-    return f"{x * 1000:.3g}{_SCALE_SUFFIXES[-1]}"
+    value, suffix = _scaled(x)
+    return f"{value:.2f}{suffix}" if abs(value) < 9.995 else f"{value:.1f}{suffix}" if abs(value) < 99.95 \
+        else f"{value:.0f}{suffix}"
+
+
+def format_compact(x: float) -> str:
+    """``980``, ``1.24k``, ``2k``, ``12.3k``, ``4.5M``: three significant digits, for counts that run large."""
+    value, suffix = _scaled(x)
+    return f"{value:.3g}{suffix}" if suffix else format_number(round(value) if value.is_integer() else value)
 
 
 def format_rate(rate: float | None, unit: str, number: NumberFormat | None = None) -> str | None:
