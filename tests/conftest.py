@@ -64,3 +64,10 @@ def server(sim) -> Iterator:
     """The same simulator behind a real HTTP server on 127.0.0.1; `server.url` is the base URL."""
     with sim.serve() as srv:
         yield srv
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The CI legs' markers (browser, framework, packaging), set by path: see leg_markers.py."""
+    from leg_markers import mark_legs
+
+    mark_legs(items, config.rootpath)
