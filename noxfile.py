@@ -57,7 +57,7 @@ def _tqdm_tests(session: nox.Session) -> dict[str, str]:
 def _core(session: nox.Session, constraints: list[str] | None = None) -> None:
     args = ["-e", ".[test]", "pip"]  # pip: scripts/tqdm-tests downloads tqdm's sources with it
     if constraints:
-        path = Path(session.create_tmp()) / "lowest-constraints.txt"
+        path = Path(session.virtualenv.location) / "lowest-constraints.txt"  # (create_tmp would set TMPDIR)
         path.write_text("\n".join(constraints) + "\n", encoding="utf-8")
         session.log("lowest declared versions: " + ", ".join(constraints))
         args += ["--constraint", str(path)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     from leg_markers import mark_legs
 
     mark_legs(items, config.rootpath)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under -m "not browser and not framework ..." (the core legs) such files are not even imported."""
+    from leg_markers import ruled_out
+
+    return True if ruled_out(collection_path, config.rootpath, config.getoption("markexpr") or "") else None

@@ -8,7 +8,9 @@ between folders (tests/test_integration_keras.py, tests/integrations/test_integr
   test_lightning_bars.py);
 - ``packaging``: ``packaging`` among the words of the file name (test_packaging.py builds and installs the wheel).
 
-A test module may also mark itself (``pytestmark = pytest.mark.framework``).
+A test module may also mark itself (``pytestmark = pytest.mark.framework``). Under ``-m "not a and not b"``
+a file (or folder) whose path marks it ``a`` or ``b`` is not even collected: the core legs never import the
+frameworks or Playwright.
 """
 from __future__ import annotations
 
@@ -35,6 +37,28 @@ def legs_marks(path: PurePath) -> set[str]:
     return marks
 
 
+def ruled_out_marks(markexpr: str) -> frozenset[str]:
+    """The markers a ``-m "not a and not b ..."`` expression rules out; empty for any other expression."""
+    parts = [part.strip() for part in markexpr.split(" and ")] if markexpr.strip() else []
+    names = [part[len("not "):].strip() for part in parts if part.startswith("not ")]
+    if len(names) != len(parts) or not all(name.isidentifier() for name in names):
+        return frozenset()
+    return frozenset(names)
+
+
+def ruled_out(path: Path, root: Path, markexpr: str) -> bool:
+    """Whether the file or folder at `path` holds only tests the ``-m`` expression deselects by path."""
+    excluded = ruled_out_marks(markexpr)
+    return bool(excluded) and bool(legs_marks(_relative(path, root)) & excluded)
+
+
+def _relative(path: Path, root: Path) -> PurePath:
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return PurePath(path.name)
+
+
 def mark_legs(items: Iterable[pytest.Item], root: Path) -> None:
     """Add each item's leg markers (pytest_collection_modifyitems; `root`: the rootdir, so only the folders
     inside the checkout count)."""
@@ -42,10 +66,6 @@ def mark_legs(items: Iterable[pytest.Item], root: Path) -> None:
     for item in items:
         marks = cache.get(item.path)
         if marks is None:
-            try:
-                relative = item.path.relative_to(root)
-            except ValueError:
-                relative = PurePath(item.path.name)
-            marks = cache[item.path] = legs_marks(relative)
+            marks = cache[item.path] = legs_marks(_relative(item.path, root))
         for mark in sorted(marks):
             item.add_marker(getattr(pytest.mark, mark))

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from email.parser import Parser
 from pathlib import Path
 
@@ -37,9 +39,20 @@ def call(argv: Sequence[str | Path], *, cwd: Path, env: dict[str, str] | None = 
 
 
 @pytest.fixture(scope="module")
-def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def outside(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh folder outside the checkout (pytest's own temp folder is inside it where TMPDIR points there)."""
+    base = tmp_path_factory.getbasetemp().resolve()
+    folder = Path(tempfile.mkdtemp(prefix="packaging-", dir=base if not base.is_relative_to(ROOT) else "/tmp"))
+    assert not folder.resolve().is_relative_to(ROOT)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def dists(outside: Path) -> dict[str, Path]:
     """{"sdist": ..., "wheel": ...}: the wheel built from the sdist, as an installer from PyPI would."""
-    out = tmp_path_factory.mktemp("dist")
+    out = outside / "dist"
+    out.mkdir()
     call([sys.executable, "-m", "uv", "build", "--quiet", "--out-dir", out, ROOT], cwd=out)
     (sdist,) = out.glob("*.tar.gz")
     (wheel,) = out.glob("*.whl")
@@ -47,9 +60,10 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def user(dists: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def user(dists: dict[str, Path], outside: Path) -> tuple[Path, dict[str, str]]:
     """(a folder outside the checkout, the environment of a user whose venv holds only the wheel)."""
-    home = tmp_path_factory.mktemp("user")
+    home = outside / "user"
+    home.mkdir()
     venv = home / "venv"
     call([sys.executable, "-m", "uv", "venv", "--quiet", "--python", sys.executable, venv], cwd=home)
     requirement = f"{PROJECT['name']}[jupyter] @ {dists['wheel'].as_uri()}"
