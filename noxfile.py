@@ -54,6 +54,12 @@ def _tqdm_tests(session: nox.Session) -> dict[str, str]:
     return {"ACTIVITYSMITH_TQDM_TESTS": folder} if folder and Path(folder).is_dir() else {}
 
 
+def _versions(session: nox.Session) -> None:
+    session.run("python", "-c", "import sys, IPython, ipykernel, tqdm, httpx, traitlets; print('versions:', "
+                "sys.version.split()[0], 'IPython', IPython.__version__, 'ipykernel', ipykernel.__version__, "
+                "'tqdm', tqdm.__version__, 'httpx', httpx.__version__, 'traitlets', traitlets.__version__)")
+
+
 def _core(session: nox.Session, constraints: list[str] | None = None) -> None:
     args = ["-e", ".[test]", "pip"]  # pip: scripts/tqdm-tests downloads tqdm's sources with it
     if constraints:
@@ -62,17 +68,16 @@ def _core(session: nox.Session, constraints: list[str] | None = None) -> None:
         session.log("lowest declared versions: " + ", ".join(constraints))
         args += ["--constraint", str(path)]
     session.install(*args)
-    session.run("python", "-c", "import sys, IPython, ipykernel, tqdm, httpx, traitlets; print('versions:', "
-                "sys.version.split()[0], 'IPython', IPython.__version__, 'ipykernel', ipykernel.__version__, "
-                "'tqdm', tqdm.__version__, 'httpx', httpx.__version__, 'traitlets', traitlets.__version__)")
+    _versions(session)
     env = _tqdm_tests(session)
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-m", CORE, *session.posargs, env=env)
+    session.run("python", "-m", "pytest", "-m", CORE, *session.posargs, env=env)
 
 
 @nox.session(python="3.11")
 def full(session: nox.Session) -> None:
     """Python 3.11, newest dependencies: the README's test command, ``scripts/test`` (mypy, every test)."""
     session.install("-e", ".[test]", "pip")  # scripts/test installs with uv too; pip fetches tqdm's tests
+    _versions(session)
     session.run("bash", "scripts/test", *session.posargs, external=True)
 
 
