@@ -302,6 +302,8 @@ class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-
         return super().__exit__(exc_type, exc_value, traceback)
 
     def close(self) -> None:
+        if not hasattr(self, "disable"):  # refused before tqdm's __init__ ran (tqdm < 4.69.1 reads it in close)
+            return
         m = self._activitysmith
         if m is None or self.disable:
             super().close()
