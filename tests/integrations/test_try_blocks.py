@@ -8,7 +8,7 @@ import os
 import sys
 from types import CodeType
 
-from activitysmith_jupyter.integrations._try_blocks import is_protected
+from activitysmith_jupyter.integrations.tqdm.try_blocks import is_protected
 
 
 def sample() -> int:
