@@ -115,6 +115,12 @@ def unload_ipython_extension(ipython: Any) -> None:
     unload(ipython)
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter server extension (the run pages and their Stop; ``notebook/server``), enabled on
+    install by ``jupyter_server_config.d/activitysmith_jupyter.json``."""
+    return [{"module": "activitysmith_jupyter.notebook.server.extension"}]
+
+
 if TYPE_CHECKING:  # pragma: no cover - the lazy names, for type checkers and IDEs
     from .api.constants import LiveActivityColor, PushInterruptionLevel
     from .hub.activity import Activity, current_activity

@@ -38,7 +38,7 @@ from .hub.wording import MAX_TITLE
 from .integrations.tqdm.close import SCRIPT_EXIT, after_script_exit, close_outcome
 from .integrations.tqdm.close import dropped_iterator_error, exception_in_flight
 from .integrations.tqdm import BarObserver, observe_bars, observers_active
-from .hub.outcome import Outcome
+from .hub.outcome import Outcome, Snapshot
 from .delivery.policy import UpdatePolicy
 
 __all__ = [
@@ -114,13 +114,23 @@ def _check_options(*, stream_key: Any, title: Any, color: Any, channels: Any, po
 class _Mirror:
     """A bar's Live Activity: the gate (a clock comparison), then a snapshot fed to its Activity."""
 
-    __slots__ = ("activity", "title", "clock", "due", "closing")
+    __slots__ = ("activity", "title", "clock", "due", "closing", "bar")
 
     def __init__(self, activity: Activity, title: str | None) -> None:
         self.activity, self.title = activity, title
         self.clock = activity.dispatcher.clock
         self.due = -math.inf
         self.closing = False
+        self.bar: weakref.ref[Any] | None = None  # the bar shown now (a streak's next bar replaces it)
+        activity.live = self.live
+
+    def live(self) -> Snapshot | None:
+        """The bar's count as it is now (`Activity.live`; read on the ticker's thread, off the user's
+        loop): tqdm draws, and so hands us, a count only every `mininterval`."""
+        bar = self.bar() if self.bar is not None else None
+        if bar is None or self.closing or getattr(bar, "disable", True):
+            return None
+        return hub_snapshot(snapshot(bar), described=False)
 
     @property
     def key(self) -> str:
@@ -152,6 +162,7 @@ class _Mirror:
     def resume(self, bar: Any, title: str | None) -> None:
         """A following bar continues this activity (see ``integrations.tqdm.chain``)."""
         self.title, self.closing, self.due = (title[:MAX_TITLE] if title else None), False, -math.inf
+        self.bar = weakref.ref(bar)
         self.tick(bar)
 
     def end(self, bar: Any, outcome: Outcome, detail: str | None) -> None:
@@ -199,7 +210,8 @@ class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-
     channels: channel slugs (list or comma string) to target.
     policy: an `UpdatePolicy` for this bar's activity (default: the dispatcher's).
     mirror: False to show the bar locally only. ``disable=True`` sends nothing either.
-    notify: push when the bar ends: "never" (default), "failure" or "always" ("✅ Epochs finished in 3m 12s").
+    notify: when to push: "failure" (default: a failure, a death, SIGTERM, a stall, a failing rank),
+        "always" (also a success: "✅ Epochs finished in 3m 12s") or "never" (nothing at all).
     type: "progress" (default with a total), "value" (default without) or "stats": the count, the
         postfix's metrics (``set_postfix(loss=0.231)``) and the ETA as a stats activity.
     stall_after: seconds without progress before one "no progress" push (default 600; 0/None: off).
@@ -207,7 +219,7 @@ class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-
 
     def __init__(self, *args: Any, stream_key: str | None = None, title: str | None = None, client: Any = None,
                  dispatcher: Dispatcher | None = None, color: str | None = None, channels: Any = None,
-                 policy: UpdatePolicy | None = None, mirror: bool = True, notify: NotifyPolicy = "never",
+                 policy: UpdatePolicy | None = None, mirror: bool = True, notify: NotifyPolicy = "failure",
                  type: ActivityType | None = None, stall_after: float | None = 600.0,  # noqa: A002
                  **kwargs: Any) -> None:
         self._activitysmith: _Mirror | None = None
@@ -261,6 +273,7 @@ class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-
                                 notify=notify, channels=channels or (), color=color, dispatcher=dispatcher,
                                 policy=policy, clock=dispatcher.clock, elapsed_updates=False, stall_after=stall_after)
             m = _Mirror(activity, title[:MAX_TITLE] if title else None)
+            m.bar = weakref.ref(self)
             m.tick(self)  # the start; validates color/channels now: PayloadError reaches the caller
         except BaseException:
             _release_key(key)
@@ -289,6 +302,8 @@ class tqdm_activitysmith(tqdm_auto, metaclass=_TqdmClass):  # type: ignore[type-
         return super().__exit__(exc_type, exc_value, traceback)
 
     def close(self) -> None:
+        if not hasattr(self, "disable"):  # refused before tqdm's __init__ ran (tqdm < 4.69.1 reads it in close)
+            return
         m = self._activitysmith
         if m is None or self.disable:
             super().close()

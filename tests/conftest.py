@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from typing import IO, Any
+from pathlib import Path
 
 import pytest
 
@@ -12,10 +13,12 @@ from activitysmith_jupyter.clock import FakeClock
 
 
 @pytest.fixture(autouse=True)
-def _no_real_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never see a real key or base URL from the developer's environment."""
+def _no_real_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never see a real key or base URL from the developer's environment, nor a key `activitysmith
+    setup` stored for the developer (an empty config folder; tests/command/test_setup.py sets its own)."""
     monkeypatch.delenv("ACTIVITYSMITH_API_KEY", raising=False)
     monkeypatch.delenv("ACTIVITYSMITH_BASE_URL", raising=False)
+    monkeypatch.setenv("ACTIVITYSMITH_CONFIG_DIR", str(tmp_path_factory.getbasetemp() / "no-activitysmith-config"))
 
 
 @pytest.fixture
@@ -89,3 +92,17 @@ def server(sim) -> Iterator:
     """The same simulator behind a real HTTP server on 127.0.0.1; `server.url` is the base URL."""
     with sim.serve() as srv:
         yield srv
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The CI legs' markers (browser, framework, packaging), set by path: see leg_markers.py."""
+    from leg_markers import mark_legs
+
+    mark_legs(items, config.rootpath)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under -m "not browser and not framework ..." (the core legs) such files are not even imported."""
+    from leg_markers import ruled_out
+
+    return True if ruled_out(collection_path, config.rootpath, config.getoption("markexpr") or "") else None

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 MAX_FUNCTION_LINES = 60
 IPYTHON = ("IPython", "ipykernel")
 HEAVY = ("IPython", "ipywidgets", "tqdm", "keras", "jax", "transformers", "lightning", "xgboost", "lightgbm",
-         "optuna", "dask", "distributed", "rich", "papermill")
+         "optuna", "dask", "distributed", "rich", "papermill", "pyspark", "py4j", "ray")
 
 
 def _module_name(path: Path) -> str:

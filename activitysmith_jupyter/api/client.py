@@ -1,7 +1,8 @@
 """`ActivitySmith` and `AsyncActivitySmith`: thin httpx twins over the shared decisions in `_requests`.
 
 Without an API key (argument or ``ACTIVITYSMITH_API_KEY``) a client talks to the process-wide embedded
-simulator through an in-process transport, so nothing leaves the machine.
+simulator through an in-process transport, so nothing leaves the machine. httpx is imported when the
+first request is sent (`connection.Connection`), not when a client is made.
 """
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from typing import Any, cast
-
-import httpx
+from typing import TYPE_CHECKING, Any, cast
 
 from . import requests as rq
+from .connection import Connection, import_httpx
 from .resources import (
     AsyncLiveActivities,
     AsyncMetrics,
@@ -25,8 +25,12 @@ from .resources import (
 )
 from .retry import DEFAULT_MAX_RETRIES
 from .settings import USER_AGENT, Settings, mask_key, resolve_settings
+from .simulator_notice import announce
 from ..clock import SYSTEM_CLOCK, Clock, SystemClock
 from ..responses import APIObject, AppIconBadgeCountUpdateResponse
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -48,8 +52,9 @@ class _Base:
     """Settings, headers and repr shared by both clients (no I/O)."""
 
     _settings: Settings
-    _http: httpx.Client | httpx.AsyncClient
-    _extensions: dict[str, Any]  # per-request httpx extensions (the timeout)
+    _conn: Connection  # shared with every with_options view
+    _view_timeout: Any = None  # a with_options(timeout=) view's own timeout
+    _view_extensions: dict[str, Any] | None = None
 
     def _setup(self, api_key: str | None, base_url: str | None, timeout: Any, max_retries: int,
                transport: Any, clock: Clock | None, rng: Callable[[], float] | None) -> Any:
@@ -60,8 +65,7 @@ class _Base:
         if self._settings.embedded:
             from ..simulator import shared_simulator  # only now: the simulator is not needed with a key
 
-            self.simulator = shared_simulator()
-            transport = self.simulator.transport()
+            self.simulator = shared_simulator()  # its transport is made with the first request
         elif transport is not None:
             self.simulator = getattr(transport, "simulator", None)
         self.max_retries = max_retries
@@ -78,10 +82,28 @@ class _Base:
         }
         return transport
 
+    def _connect(self, transport: Any, *, is_async: bool) -> None:
+        self._conn = Connection(headers=self._headers, timeout=self.timeout, transport=transport,
+                                simulator=self.simulator if self._settings.embedded else None,
+                                base_url=self._base, is_async=is_async)
+
+    @property
+    def _extensions(self) -> dict[str, Any]:
+        """Per-request httpx extensions (the timeout), made with the first request."""
+        extensions = self._view_extensions
+        if extensions is None:
+            extensions = self._view_extensions = self._conn.timeout_extensions(self._view_timeout)
+        return extensions
+
     @property
     def mode(self) -> str:
         """"simulator" when requests go to a Simulator, else "live"."""
         return "simulator" if self.simulator is not None else "live"
+
+    @property
+    def embedded(self) -> bool:
+        """True when requests go to the process-wide embedded simulator (no key, no base URL)."""
+        return self._settings.embedded
 
     @property
     def base_url(self) -> str:
@@ -92,6 +114,11 @@ class _Base:
         """A masked form of the key, safe to display."""
         return mask_key(self._settings.api_key)
 
+    @property
+    def api_key_source(self) -> str:
+        """Where the key came from: the argument, ACTIVITYSMITH_API_KEY, the stored key's place, or "none"."""
+        return self._settings.key_source
+
     def with_options(self, *, max_retries: int | None = None, timeout: float | httpx.Timeout | None = None) -> Any:
         """A view of this client with other retry/timeout settings, sharing its connections
         (e.g. ``client.with_options(max_retries=0)`` for a caller that retries on its own)."""
@@ -99,8 +126,8 @@ class _Base:
         if max_retries is not None:
             view.max_retries = _check_retries(max_retries)
         if timeout is not None:
-            view.timeout = timeout
-            view._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
+            view.timeout = view._view_timeout = timeout
+            view._view_extensions = None
         view._bind_resources()
         return view
 
@@ -109,8 +136,9 @@ class _Base:
 
     def _request(self, prepared: rq.PreparedRequest) -> httpx.Request:
         """The httpx.Request for a prepared call (the client's headers and timeout, built once)."""
-        return httpx.Request(prepared.method, self._base + prepared.path, headers=self._http.headers,
-                             content=prepared.content, extensions=self._extensions)
+        return cast("httpx.Request", import_httpx().Request(
+            prepared.method, self._base + prepared.path, headers=self._conn.http.headers, content=prepared.content,
+            extensions=self._extensions))
 
     def _log_retry(self, prepared: rq.PreparedRequest, step: rq.Retry, attempt: int) -> None:
         logger.info("retrying %s %s after %s in %.2f s (retry %d of %d)", prepared.method, prepared.path,
@@ -127,10 +155,6 @@ def _check_retries(max_retries: Any) -> int:
     return max_retries
 
 
-def _httpx_kwargs(base: _Base, timeout: Any, transport: Any) -> dict[str, Any]:
-    return {"headers": base._headers, "timeout": timeout, "transport": transport, "follow_redirects": False}
-
-
 # ------------------------------------------------------------------------------------- sync
 
 
@@ -144,26 +168,22 @@ class ActivitySmith(_Base):
     ``rng``: jitter source for the retry backoff (``random.random``).
     """
 
-    _http: httpx.Client
-
     def __init__(self, api_key: str | None = None, *, base_url: str | None = None,
                  timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
                  transport: httpx.BaseTransport | None = None, clock: Clock | None = None,
                  rng: Callable[[], float] | None = None) -> None:
         transport = self._setup(api_key, base_url, timeout, max_retries, transport, clock, rng)
-        # Our own HTTP transport is called directly (skipping httpx.Client's redirect/auth/cookie/hook
-        # layers, which this API never needs). When the environment routes the URL through a proxy
-        # (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, minus NO_PROXY) httpx's own transports are used instead:
-        # httpx ignores the proxy variables as soon as a transport is passed.
-        self._direct: httpx.BaseTransport | None = None
-        if transport is None:
-            from .transport import StdlibTransport, proxy_applies
-
-            if not proxy_applies(self._base):
-                transport = self._direct = StdlibTransport()
-        self._http = httpx.Client(**_httpx_kwargs(self, timeout, transport))
-        self._extensions = {"timeout": self._http.timeout.as_dict()}
+        self._connect(transport, is_async=False)  # the httpx.Client and our transport: at the first request
         self._bind_resources()
+
+    @property
+    def _http(self) -> httpx.Client:
+        return cast("httpx.Client", self._conn.http)
+
+    @property
+    def _direct(self) -> httpx.BaseTransport | None:
+        """Our stdlib transport when it is called directly (no proxy in the way), else None."""
+        return self._conn.direct
 
     def _bind_resources(self) -> None:
         self.notifications = Notifications(self)
@@ -176,13 +196,15 @@ class ActivitySmith(_Base):
                     self._execute(rq.build("badge", value, {"channels": channels})))
 
     def _execute(self, prepared: rq.PreparedRequest) -> APIObject:
+        announce(self)  # no key: the first send says where it went (simulator_notice)
         request = self._request(prepared)
+        direct, transport_error = self._direct, import_httpx().TransportError
         attempt = 0
         while True:
             step: APIObject | rq.Retry
             try:
-                response = self._direct.handle_request(request) if self._direct else self._http.send(request)
-            except httpx.TransportError as exc:
+                response = direct.handle_request(request) if direct else self._http.send(request)
+            except transport_error as exc:
                 step = rq.after_failure(prepared, exc, attempt=attempt, max_retries=self.max_retries,
                                         now=self._clock.time(), rng=self._rng)
             else:
@@ -196,7 +218,7 @@ class ActivitySmith(_Base):
             attempt += 1
 
     def close(self) -> None:
-        self._http.close()
+        self._conn.close()
 
     def __enter__(self) -> ActivitySmith:
         return self
@@ -211,17 +233,17 @@ class ActivitySmith(_Base):
 class AsyncActivitySmith(_Base):
     """The asyncio/anyio twin of `ActivitySmith`: same arguments, awaitable calls, `aclose()`."""
 
-    _http: httpx.AsyncClient
-
     def __init__(self, api_key: str | None = None, *, base_url: str | None = None,
                  timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
                  transport: httpx.AsyncBaseTransport | None = None, clock: Clock | None = None,
                  rng: Callable[[], float] | None = None) -> None:
         transport = self._setup(api_key, base_url, timeout, max_retries, transport, clock, rng)
-        # Stock httpx/httpcore transport: with requests in flight it meets the concurrency target as is.
-        self._http = httpx.AsyncClient(**_httpx_kwargs(self, timeout, transport))
-        self._extensions = {"timeout": self._http.timeout.as_dict()}
+        self._connect(transport, is_async=True)  # the httpx.AsyncClient: at the first request
         self._bind_resources()
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        return cast("httpx.AsyncClient", self._conn.http)
 
     def _bind_resources(self) -> None:
         self.notifications = AsyncNotifications(self)
@@ -234,13 +256,15 @@ class AsyncActivitySmith(_Base):
                     await self._execute(rq.build("badge", value, {"channels": channels})))
 
     async def _execute(self, prepared: rq.PreparedRequest) -> APIObject:
+        announce(self)
         request = self._request(prepared)
+        transport_error = import_httpx().TransportError
         attempt = 0
         while True:
             step: APIObject | rq.Retry
             try:
                 response = await self._http.send(request)
-            except httpx.TransportError as exc:
+            except transport_error as exc:
                 step = rq.after_failure(prepared, exc, attempt=attempt, max_retries=self.max_retries,
                                         now=self._clock.time(), rng=self._rng)
             else:
@@ -263,7 +287,7 @@ class AsyncActivitySmith(_Base):
             await anyio.sleep(0)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._conn.aclose()
 
     async def __aenter__(self) -> AsyncActivitySmith:
         return self

@@ -13,9 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from .. import payloads
+from .connection import import_httpx
 from .endpoints import ENDPOINTS, ApiEndpoint
 from .retry import Failure, classify_failure, parse_retry_after, retry_delay, should_retry
 from ..errors import APIConnectionError, APIError, APITimeoutError, LiveActivityLimitError, error_for_status
@@ -151,6 +150,7 @@ def after_failure(
 def connection_error(prepared: PreparedRequest, exc: Exception, failure: Failure) -> APIConnectionError:
     """The exception the caller sees for a transport failure (never includes request headers)."""
     name = type(exc).__name__
+    httpx = import_httpx()  # already imported: it raised `exc`
     cls: type[APIConnectionError] = APIConnectionError
     if failure is Failure.NOT_SENT and not isinstance(exc, httpx.PoolTimeout):
         text = f"Could not connect to the ActivitySmith API ({name}); the request was not sent."

@@ -12,8 +12,7 @@ import enum
 import math
 from collections.abc import Callable
 
-import httpx
-
+from .connection import import_httpx
 from .endpoints import ApiEndpoint, endpoint_for
 
 __all__ = [
@@ -48,6 +47,7 @@ class Failure(enum.Enum):
 
 def classify_failure(exc: BaseException) -> Failure:
     """Map an httpx transport exception to a `Failure` (no I/O)."""
+    httpx = import_httpx()  # already imported: it raised `exc`
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
         return Failure.NOT_SENT
     if isinstance(exc, httpx.TimeoutException):

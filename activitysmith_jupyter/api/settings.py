@@ -34,6 +34,7 @@ class Settings:
     api_key: str | None
     base_url: str
     embedded: bool  # True: route every request to the process-wide embedded simulator
+    key_source: str = "none"  # where the key came from (never the key): shown by status and doctor
 
     def __repr__(self) -> str:  # never show the key
         return f"Settings(api_key={mask_key(self.api_key)!r}, base_url={self.base_url!r}, embedded={self.embedded})"
@@ -53,6 +54,8 @@ def resolve_settings(
 ) -> Settings:
     """argument > environment > default, for the key and the base URL.
 
+    The key: argument > ``ACTIVITYSMITH_API_KEY`` > the key `activitysmith setup` stored > none.
+
     No key anywhere, no explicit base URL and no transport => the embedded simulator.
     An explicit base URL without a key still goes over HTTP (e.g. to the simulator CLI server).
     A simulator's own transport (`simulator_transport`) gets the simulator's URL unless one is given.
@@ -63,6 +66,13 @@ def resolve_settings(
     if api_key == "":
         raise ValueError("api_key must not be empty (omit it to use the embedded simulator)")
     key = api_key if api_key is not None else (env.get(ENV_API_KEY) or None)
+    source = "none" if key is None else "the api_key argument" if api_key is not None else ENV_API_KEY
+    if key is None:  # lazily: the key `activitysmith setup` stored is read only when nothing else gives one
+        from .key_store import read_stored_key
+
+        stored = read_stored_key(env)
+        if stored is not None:
+            key, source = stored.value, stored.source
     # it goes into an HTTP header: printable ASCII only (a key pasted with typographic quotes fails here)
     if key is not None and (key != key.strip() or not (key.isascii() and key.isprintable())):
         raise ValueError("api_key contains surrounding whitespace, control or non-ASCII characters")
@@ -70,7 +80,7 @@ def resolve_settings(
     embedded = key is None and url is None and not has_transport
     if url is None:
         url = SIMULATOR_BASE_URL if embedded or simulator_transport else DEFAULT_BASE_URL
-    return Settings(api_key=key, base_url=url.rstrip("/"), embedded=embedded)
+    return Settings(api_key=key, base_url=url.rstrip("/"), embedded=embedded, key_source=source)
 
 
 def mask_key(key: str | None) -> str | None:

@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from .proxy import proxy_applies
+
 __all__ = ["StdlibTransport", "proxy_applies", "readable"]
 
 _MAX_IDLE_PER_HOST = 10  # keep-alive sockets kept per (scheme, host, port)
@@ -159,13 +161,3 @@ def _httpx_error(phase: str, exc: BaseException, request: httpx.Request) -> http
             return mapped(str(exc) or f"{phase} failed ({type(exc).__name__})", request=request)
     return httpx.TransportError(str(exc) or type(exc).__name__, request=request)  # pragma: no cover
 
-
-def proxy_applies(url: str) -> bool:
-    """Whether the environment routes `url` through a proxy (then httpx.Client's proxy mounts are used)."""
-    import urllib.request
-
-    parsed = httpx.URL(url)
-    proxies = urllib.request.getproxies()
-    if parsed.scheme not in proxies and "all" not in proxies:
-        return False
-    return not urllib.request.proxy_bypass(parsed.host)

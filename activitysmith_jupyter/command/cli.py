@@ -1,4 +1,4 @@
-"""The command line: ``activitysmith run|simulator|quickstart`` (also ``python -m activitysmith_jupyter``).
+"""The command line: ``activitysmith run|setup|doctor|simulator|quickstart`` (also ``python -m activitysmith_jupyter``).
 
 ``--help`` names the program the way it was called: ``activitysmith``, ``python -m activitysmith_jupyter``.
 """
@@ -9,6 +9,8 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+
+from . import doctor, setup
 
 __all__ = ["main", "program_name"]
 
@@ -31,7 +33,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="run a command as a Live Activity (elapsed time or its tqdm bar, then its exit status)",
         description="Run CMD as one Live Activity: elapsed time (or a Python child's tqdm bar) while it "
-                    "runs, then its exit status, with the last lines of its stderr in a failure push. "
+                    "runs, then its exit status, with the last line of its stderr (never a progress bar) in a failure push. "
                     "Exits with CMD's own status. The API key comes from ACTIVITYSMITH_API_KEY (none: "
                     "the embedded simulator).",
         usage=f"{prog} run [-t TITLE] [-k KEY] [--notify {{{','.join(NOTIFY_CHOICES)}}}] [-c CHANNELS] -- CMD [ARGS ...]")
@@ -41,6 +43,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                      help="when to send the closing push (default: always)")
     run.add_argument("-c", "--channels", help="comma-separated channel slugs (default: $ACTIVITYSMITH_CHANNELS)")
     run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD", help="the command and its arguments, after --")
+    setup.add_parser(commands)
+    doctor.add_parser(commands)
     quick = commands.add_parser("quickstart", help="run the quick-start notebook against the embedded simulator")
     quick.add_argument("notebook", nargs="?", help="a notebook to run instead of notebooks/01-quickstart.ipynb")
     commands.add_parser("simulator", help="serve the simulator on 127.0.0.1 (see `simulator --help`)",
@@ -63,6 +67,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         return simulator_main(rest, prog=f"{prog} simulator")
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if hasattr(args, "handler"):  # setup, doctor
+        return int(args.handler(args))
     if args.command == "quickstart":
         from pathlib import Path
 

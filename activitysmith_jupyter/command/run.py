@@ -2,8 +2,9 @@
 
 While the command runs the activity shows the elapsed time, or the outermost tqdm bar of a Python
 child (reported over a pipe by ``_child/sitecustomize.py``; see ``childbars.py``). When it exits the
-activity ends with its exit status ("exit 1"), and a failure push carries the last lines of its
-stderr, which still reaches the terminal as it is written. SIGINT, SIGTERM and SIGHUP are forwarded
+activity ends with its exit status ("exit 1") and the count its bar reached, and a failure push quotes
+the last line of its stderr that is no progress bar (``exit 1`` / ``RuntimeError: CUDA out of memory``),
+which still reaches the terminal as it is written. SIGINT, SIGTERM and SIGHUP are forwarded
 to the child; ``activitysmith run`` exits with the child's status (a child killed by a signal: the
 same signal). The API key stays in the environment: never on a command line, never in a file.
 """
@@ -11,20 +12,21 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shlex
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .child_bars import BarPipe, child_environment
+from ..delivery.exit_budget import time_left
+from .stderr_text import last_meaningful, screen_lines
 from ..hub.options import NotifyPolicy
-from ..hub.wording import MAX_TITLE, push_request
+from ..hub.wording import MAX_TITLE
 
 if TYPE_CHECKING:
     from ..hub.outcome import Outcome
@@ -36,8 +38,6 @@ log = logging.getLogger("activitysmith_jupyter")
 FORWARDED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 TAIL_LINES = 6
 TAIL_BYTES = 16384
-FLUSH_SECONDS = 5.0
-_ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 
 
 
@@ -126,12 +126,13 @@ class StderrTail:
         colour codes and ``-----`` rules dropped)."""
         with self._lock:
             raw = bytes(self._tail)
-        shown = []
-        for line in _ANSI.sub(b"", raw).split(b"\n"):
-            parts = [p for p in line.split(b"\r") if p.strip()]
-            if parts and any(ch.isalnum() for ch in parts[-1].decode("utf-8", "replace")):  # not a ---- rule
-                shown.append(parts[-1].decode("utf-8", "replace").rstrip())
-        return shown[-limit:]
+        return [text for text, _ in screen_lines(raw)][-limit:]
+
+    def last_meaningful(self) -> str | None:
+        """The last line that is no progress bar: what a failure push quotes."""
+        with self._lock:
+            raw = bytes(self._tail)
+        return last_meaningful(raw)
 
 
 class _Forwarder:
@@ -200,15 +201,16 @@ def prepare(options: CommandOptions) -> Any:
     from ..hub.activity import Activity
 
     title = options.title or default_title(options.command)
-    # the closing push is ours (it carries the stderr tail): the activity itself sends none
-    return Activity(title, key=options.key, notify="never", channels=options.channels)
+    # its notify is the user's: the end's push carries the stderr tail (`_finish`), and a death of this
+    # process (SIGKILL, OOM) is its watchdog's to push
+    return Activity(title, key=options.key, notify=options.notify, channels=options.channels)
 
 
 def run_command(options: CommandOptions, *, activity: Any = None, environ: Mapping[str, str] | None = None,
                 stderr: TextIO | None = None) -> int:
     """Run `options.command` as one Live Activity; return its exit status (negative: killed by that
     signal, after the closing sends were flushed, so the caller can die the same way)."""
-    from ..hub.outcome import Snapshot, final_state
+    from ..hub.outcome import Snapshot
 
     act = activity if activity is not None else prepare(options)
     err = stderr or sys.stderr
@@ -223,7 +225,7 @@ def run_command(options: CommandOptions, *, activity: Any = None, environ: Mappi
             bars.stop()
             cannot = f"cannot run {options.command[0]!r}: {exc.strerror or exc}"
             print(f"activitysmith run: {cannot}", file=err)
-            _finish(act, options, "failed", cannot, cannot, final_state)
+            _finish(act, "failed", cannot, cannot)
             return 127 if isinstance(exc, FileNotFoundError) else 126
         fwd.started(proc)
         bars.close_write_end()
@@ -236,27 +238,21 @@ def run_command(options: CommandOptions, *, activity: Any = None, environ: Mappi
     bars.stop()
     outcome, reason = exit_outcome(returncode, forwarded=fwd.last)
     message = None
-    if outcome != "completed":
-        lines = tail.lines()
-        message = "\n".join([reason or outcome, *lines])
-    _finish(act, options, outcome, reason, message, final_state)
-    if returncode < 0:
-        act.dispatcher.flush(FLUSH_SECONDS)  # the caller re-raises the signal: no atexit flush then
+    if outcome != "completed":  # "exit 1" and the line that says why (never a progress bar)
+        message = "\n".join(t for t in (reason or outcome, tail.last_meaningful()) if t)
+    _finish(act, outcome, reason, message)
+    if returncode < 0:  # the caller dies of the signal: this is its exit (no atexit flush; the watchdog
+        act.dispatcher.flush(time_left())  # sends what did not land)
+        from ..watchdog.parent import confirm_delivered
+
+        confirm_delivered()  # what landed, the watchdog must not send again
     return returncode
 
 
-def _finish(act: Any, options: CommandOptions, outcome: Any, reason: str | None, message: str | None,
-            final_state: Callable[..., Any]) -> None:
-    last = act.last_snapshot
-    act.end(outcome, error=reason)
-    from ..hub.outcome import FAILURES
-
-    failed = outcome in FAILURES
-    if options.notify == "never" or (options.notify == "failure" and not failed):
-        return
-    final = final_state(outcome, last, title=act.title, duration=act.elapsed, error=reason)
-    push = push_request(final.push_title, message if message is not None else final.push_message, options.channels)
+def _finish(act: Any, outcome: Any, reason: str | None, message: str | None) -> None:
+    """End the activity; its push (per `notify`) carries `message` (the exit and the stderr tail) when
+    there is one. The watchdog is told the push with the end, so a death right after still sends it."""
     try:
-        act.dispatcher.push(push)
+        act.end(outcome, error=reason, message=message)
     except Exception as exc:  # noqa: BLE001 - never crash at the end of the user's command
-        log.warning("queueing the closing push failed: %s", exc)
+        log.warning("ending the activity failed: %s", exc)

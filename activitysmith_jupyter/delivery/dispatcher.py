@@ -9,10 +9,12 @@
   ``Retry-After: 0``); update pacing per activity follows `UpdatePolicy` (the iOS budget, policy.py).
 * A 401 stops the dispatcher (`auth_failed`): the key will not heal, so nothing more is sent.
 * A start the device has no room for (4 Live Activities) waits for a free slot (`waiting`).
-* Failures are logged to ``logging.getLogger("activitysmith_jupyter")``, kept in ``last_error`` and
-  warned about once (``warnings.warn``); they are never raised into the caller. Bad input is: every
-  submit validates with `payloads` first and raises `PayloadError` in the caller.
-* At interpreter/kernel exit an ``atexit`` hook gives pending sends ``exit_timeout`` (5 s) to land.
+* Failures are kept in ``last_error`` and logged to ``logging.getLogger("activitysmith_jupyter")``, one
+  line naming the send: the first of each kind at WARNING (what the user sees), later ones at INFO
+  (`report.py`); they are never raised into the caller. Bad input is: every submit validates with
+  `payloads` first and raises `PayloadError` in the caller.
+* At interpreter/kernel exit an ``atexit`` hook gives pending sends ``exit_timeout`` (5 s) to land, within
+  the process's one exit budget (``exit_budget.py``: at most 5 s in all, the watchdog's hand-over included).
 * Lifecycle: `DispatcherState` UNOPENED -> OPENED (first submit starts the thread) -> CLOSED.
 
 Imports no tqdm and no IPython.
@@ -26,14 +28,16 @@ import math
 import os
 import threading
 import time
-import warnings
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .. import payloads
-from .resend import Notice, Verdict, generic_warning, notice, plan_failure
+from .exit_budget import begin_exit
+from ..api.simulator_notice import announce
+from .report import describe, subject
+from .resend import Notice, Verdict, notice, plan_failure
 from .queue import Job, JobQueue
 from ..clock import SYSTEM_CLOCK, Clock
 from .policy import RequestBudget, UpdatePolicy
@@ -91,7 +95,7 @@ class Dispatcher:
         self._throttled = 0  # 429 answers in a row, across every job
         self._thread: threading.Thread | None = None
         self._counts = dict.fromkeys(("sent", "coalesced", "retried", "failed"), 0)
-        self._warned: set[str] = set()  # one user warning per kind of trouble
+        self._warned: set[str] = set()  # kinds of trouble already told at WARNING (one line each)
         self.last_error: BaseException | None = None
         self.auth_failed = False  # a 401: the key was refused, nothing more is sent
         _register(self)
@@ -135,7 +139,7 @@ class Dispatcher:
         """Queue a push notification (terminal: delivered at least once)."""
         body = payloads.prepare("push", request)
         with self._lock:
-            if not self._accepting("push", None):
+            if not self._accepting("push", None, body):
                 return
             self._queue.add_push(body)
         self._wake.set()
@@ -239,18 +243,19 @@ class Dispatcher:
 
     # ------------------------------------------------------------------------------ worker
 
-    def _accepting(self, kind: str, key: str | None) -> bool:
+    def _accepting(self, kind: str, key: str | None, body: Mapping[str, Any] | None = None) -> bool:
         if self._state is DispatcherState.CLOSED:
-            logger.warning("activitysmith_jupyter: dispatcher closed; %s for %r dropped", kind, key)
+            logger.warning("activitysmith_jupyter: dispatcher closed; %s dropped", subject(kind, key, body))
             return False
         if self.auth_failed:
             self._counts["failed"] += 1
-            logger.debug("activitysmith_jupyter: API key refused earlier; %s for %r dropped", kind, key)
+            logger.debug("activitysmith_jupyter: API key refused earlier; %s dropped", subject(kind, key, body))
             return False
         if self._thread is None or not self._thread.is_alive():  # first use, or in a forked child
             self._thread = threading.Thread(target=self._run, name="activitysmith-dispatch", daemon=True)
             self._thread.start()
             self._state = DispatcherState.OPENED
+            announce(self.client)  # no key: the first send says where it went, on the caller's thread
         return True
 
     def _run(self) -> None:
@@ -271,7 +276,8 @@ class Dispatcher:
             try:
                 self._send(job)
             except BaseException as exc:  # noqa: BLE001 - a bug must not kill the sender
-                self._report(exc, job, Notice(what="internal error", message=generic_warning(exc)))
+                self._report(exc, job, Notice(topic="internal", what=(
+                    "dropped: a bug in activitysmith_jupyter (please report it); your code keeps running")))
                 with self._lock:
                     self._counts["failed"] += 1
             finally:
@@ -338,23 +344,15 @@ class Dispatcher:
                 self._counts["retried" if requeued else "coalesced"] += 1
 
     def _report(self, exc: BaseException, job: Job, note: Notice) -> None:
-        """Log one failure and keep it in `last_error`; warn the user once per topic (not when quiet).
-        A slot wait repeats until a slot frees: only its first time is a WARNING line."""
+        """Keep `exc` in `last_error` and log one line naming the send (report.py): the first failure of
+        each kind at WARNING, the later ones (and quiet flow control) at INFO. Never prints, never warns."""
         self.last_error = exc
-        loud = not note.quiet and (note.topic != "slots" or note.topic not in self._warned)
-        logger.log(logging.WARNING if loud else logging.INFO, "activitysmith_jupyter: %s for %r failed (%s): %s",
-                   job.kind, job.label, note.what, exc)
-        if note.quiet:
-            return
         with self._lock:
-            if note.topic in self._warned:
-                return
+            first = not note.quiet and note.topic not in self._warned
             self._warned.add(note.topic)
-        try:
-            warnings.warn(f"activitysmith_jupyter: {note.message}", RuntimeWarning, stacklevel=2)
-        except Exception:  # noqa: BLE001 - e.g. warnings turned into errors in this thread
-            logger.debug("could not show the warning", exc_info=True)
-
+        if first or logger.isEnabledFor(logging.INFO):
+            logger.log(logging.WARNING if first else logging.INFO, "%s",
+                       describe(job.kind, job.label, job.body, exc, note.what, first=first))
 
 def _field(response: Any, name: str) -> Any:
     if isinstance(response, Mapping):
@@ -419,12 +417,13 @@ if hasattr(os, "register_at_fork"):  # POSIX
 
 
 def _flush_at_exit() -> None:
-    """atexit: give every dispatcher's pending sends one shared bound (the largest exit_timeout)."""
+    """atexit: give every dispatcher's pending sends one shared bound (the largest exit_timeout), within
+    the process's exit budget (``exit_budget``: the watchdog's hand-over may have spent part of it)."""
     with _registry_lock:
         dispatchers = [d for d in _all if d.state is DispatcherState.OPENED]
     if not dispatchers:
         return
-    deadline = time.monotonic() + max(d.exit_timeout for d in dispatchers)
+    deadline = min(time.monotonic() + max(d.exit_timeout for d in dispatchers), begin_exit())
     for d in dispatchers:
         try:
             d.close(timeout=max(0.0, deadline - time.monotonic()))

@@ -28,10 +28,12 @@ from ..errors import (
     RateLimitError,
 )
 
-__all__ = ["LIVE_ACTIVITY_LIMIT_BACKOFF", "MAX_BACKOFF", "Notice", "Plan", "Verdict", "generic_warning", "notice",
-           "plan_failure"]
+__all__ = ["LIVE_ACTIVITY_LIMIT_BACKOFF", "MAX_BACKOFF", "Notice", "Plan", "Verdict", "notice", "plan_failure"]
 
-MAX_BACKOFF = 30.0  # seconds between two attempts of one send, at most
+# Seconds between two attempts of one background send, at most (1, 2, 4, 8, 16, 30, 30 ...). The client's own
+# retries (api/retry.py, MAX_RETRY_DELAY = 8 s) are for direct calls; the dispatcher makes one attempt per
+# call and waits on this plan instead.
+MAX_BACKOFF = 30.0
 LIVE_ACTIVITY_LIMIT_BACKOFF = 15.0  # device full (4 activities): ask again no sooner than this
 
 
@@ -95,30 +97,42 @@ def plan_failure(kind: str, exc: BaseException, *, attempts: int, ambiguous: boo
 
 @dataclass(frozen=True, kw_only=True)
 class Notice:
-    """How a failure is told: a log line, and a warning the user sees once per `topic`."""
+    """How a failure is told (`report.describe`): what happens next, and its kind — the user sees one line
+    per `topic`, the first; later ones of that topic and `quiet` ones are INFO log lines."""
 
-    what: str  # what happens next, for the log line
-    message: str  # the warning's text
-    topic: str = "failure"
-    quiet: bool = False  # flow control (a 429): an INFO log line, no warning
+    what: str  # what happens next
+    topic: str = "server"  # unreachable | server | refused | auth | slots | internal | throttled
+    quiet: bool = False  # flow control (a 429): an INFO log line only
 
 
-def generic_warning(exc: BaseException) -> str:
-    return f"sending to ActivitySmith failed ({exc}); your code keeps running, details in the 'activitysmith_jupyter' log"
+def _retry_words(delay: float) -> str:
+    return (f"will retry in {delay:.0f} s in the background (waits double up to {MAX_BACKOFF:.0f} s); "
+            "your code keeps running")
+
+
+def _topic(exc: BaseException) -> str:
+    if isinstance(exc, APIConnectionError):
+        return "unreachable"
+    if isinstance(exc, LiveActivityLimitError):
+        return "slots"
+    return "server" if isinstance(exc, APIError) else "internal"
 
 
 def notice(plan: Plan, exc: BaseException, label: str | None) -> Notice:
     """The words for `plan` after `exc` (label: the stream key, None for a push)."""
     if plan.verdict is Verdict.STOP:
-        return Notice(what="stopped", topic="auth", message=(
-            f"the API key was refused ({exc}); nothing more is sent to ActivitySmith from this client. "
+        return Notice(topic="auth", what=(
+            "the API key was refused, so nothing more is sent to ActivitySmith from this client. "
             "Check the API key (ACTIVITYSMITH_API_KEY)"))
     if plan.verdict is Verdict.WAIT_FOR_SLOT:
         limit = getattr(exc, "limit", None) or 4
-        return Notice(what="waits for a free Live Activity slot", topic="slots", message=(
+        return Notice(topic="slots", what=(
             f"the device shows {limit} Live Activities already (its limit); {label!r} waits and starts when one "
-            "ends, and its final state is still delivered. `dispatcher.waiting` lists what waits"))
+            "ends, and its final state is still delivered (`dispatcher.waiting` lists what waits)"))
     if plan.verdict is Verdict.RETRY:  # 429s are flow control: logged, the user hears only of real trouble
-        return Notice(what=f"will retry in {plan.delay:.0f} s", message=generic_warning(exc), quiet=plan.throttled)
-    what = "counted as delivered" if plan.verdict is Verdict.DELIVERED else "given up"
-    return Notice(what=what, message=generic_warning(exc))
+        return Notice(what=_retry_words(plan.delay), topic="throttled" if plan.throttled else _topic(exc),
+                      quiet=plan.throttled)
+    if plan.verdict is Verdict.DELIVERED:
+        return Notice(what="counted as delivered (the server acted; its answer could not be read)")
+    topic = "refused" if isinstance(exc, APIError) else _topic(exc)
+    return Notice(what="given up: sending it again would change nothing", topic=topic)

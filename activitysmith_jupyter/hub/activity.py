@@ -19,17 +19,20 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from . import content as _content, shutdown as _shutdown
+from . import content as _content, held as _held, shutdown as _shutdown
 from ..watchdog import parent as _watchdog
 from ..clock import SYSTEM_CLOCK, Clock
 from .current import CurrentStack
+from .links_here import links_here
+from .run_links import RunButtons
 from .options import ActivityType, NotifyPolicy, RunOptions, check_choice
 from ..payloads import check as check_payload, stream_key_from
 from .failure import format_failure
-from .outcome import FAILURES, OUTCOMES, MetricValue, Outcome, Snapshot, final_state, outcome_for
+from .outcome import OUTCOMES, FinalState, MetricValue, Outcome, Snapshot, final_state, outcome_for
 from .ranks import rank_role
-from .stall import StallWatch, stall_notice
+from .stall import StallWatch, stall_notice, tick_interval
 from .ticker import Ticker
+from .trouble import should_push
 from .wording import MAX_SUBTITLE, elapsed_bucket, elapsed_text, format_duration, push_request, truncate
 
 if TYPE_CHECKING:  # type-only: the dispatcher and its policy load with the first activity
@@ -120,8 +123,14 @@ class Activity:
         self.policy, self.clock, self.describe_file = opts.policy, clock, describe_file
         self.elapsed_updates, self.monitor = opts.elapsed_updates, opts.monitor  # monitor: see watchdog/
         self.name_count = name_count
+        self.links = opts.links if opts.links is not None else links_here()  # a kernel's way back (issue 19)
+        self._buttons: RunButtons | None = None  # this run's, from its start
         self.stall_after = opts.stall_after
         self._stall = StallWatch(self.stall_after, clock.monotonic())
+        self.tick_interval = tick_interval(self.stall_after)  # the ticker's period for it (a stall in time)
+        # the source's count as it is now, when it knows a newer one than it fed (the tqdm drop-in draws
+        # only every `mininterval`): read by the ticker for stalls, and by an end given no `last`
+        self.live: Callable[[], Snapshot | None] | None = None
         self.started_at: float | None = None
         self.ended_at: float | None = None
         self.outcome: Outcome | None = None
@@ -185,11 +194,15 @@ class Activity:
                 state = self._state_for(first, state)
             self._content = state
             self._elapsed_minutes = 0
+            if self.links and self.rank.mirrors:
+                self._buttons = RunButtons(self.links, self.type)
             try:
                 self._send_update()
             except BaseException:
                 self.started_at = None
                 raise
+            if self._buttons is not None:
+                self._buttons.opened(self.title)
         if (background and self.elapsed_updates) or self._stall.enabled:  # (a bar's start is not background)
             _ticker.add(self)
         _watchdog.watch(self)  # its watchdog ends it if the process dies (issue 13)
@@ -202,31 +215,24 @@ class Activity:
             self._sources.append(source)
 
     def end(self, outcome: Outcome, *, error: BaseException | str | None = None,
-            last: Snapshot | None = None, at: float | None = None) -> None:
-        """Queue the final state and, per `notify`, the closing push (the dispatcher guarantees both).
-        The first end wins; later ones do nothing. `error`: the exception (or a short text) a failure
-        names; `last`: the source's final snapshot, when it has a newer one than it fed; `at`: when
-        the run really ended (the clock's monotonic time; default now), for an end sent later."""
+            last: Snapshot | None = None, at: float | None = None, message: str | None = None) -> None:
+        """Queue the final state and, per `notify` (``hub/trouble.py``), the closing push (the dispatcher
+        guarantees both). The first end wins; later ones do nothing. `error`: the exception (or a short
+        text) a failure names; `last`: the source's final snapshot, when it has a newer one than it fed
+        (default: `live`'s); `at`: when the run really ended (the clock's monotonic time; default now),
+        for an end sent later; `message`: the push's text instead of the outcome's (``activitysmith run``'s
+        stderr tail)."""
         check_choice(outcome, OUTCOMES, "outcome")
-        if last is not None:
-            self._last = last
-        if self.started_at is None and self.outcome is None:
-            try:  # never shown: start it, so there is something for the final state to end
-                self.start(self._last, background=False)
-            except Exception as exc:
-                self._remember(exc, "starting the activity at its end failed")
+        if not self._begin_end(outcome, last, at):
+            return
         with self._lock:
-            if self.outcome is not None or self._ending:
+            ending = _held.at_end(self, outcome, error, last)
+            if ending is None:  # work it holds (futures a cell left running) ends it later (held.py)
+                self._ending, self.ended_at = False, None
+                pop_current(self)
                 return
-            self._ending = True
-            self.ended_at = self.clock.monotonic() if at is None else at
-            sources, self._sources = self._sources, []
-        for source in sources:  # first, so a source's last look (a bar that just closed) is shown
-            try:
-                source.detach()
-            except Exception as exc:
-                self._remember(exc, "detaching a progress source failed")
-        with self._lock:
+            outcome, error = ending.outcome, ending.error
+            self._last = ending.last or self._last
             self.outcome = outcome
         _ticker.discard(self)
         pop_current(self)
@@ -236,18 +242,53 @@ class Activity:
                                 metrics={**self._metrics, **(self._last.metrics if self._last else {})},
                                 colors=self.colors, content=self._content, describe_file=self.describe_file)
             self._content = final.content_state
+        if message is not None:
+            final = dataclasses.replace(final, push_message=message)
+        self._send_end(outcome, final)
+
+    def _begin_end(self, outcome: Outcome, last: Snapshot | None, at: float | None) -> bool:
+        """The first call of `end`: mark it ending, let the sources go (their last look is shown). False
+        when the activity is already ending or ended."""
+        if last is None and self.outcome is None:
+            last = self._look_live()
+        if last is not None:
+            self._last = last
+        if self.started_at is None and self.outcome is None:
+            try:  # never shown: start it, so there is something for the final state to end
+                self.start(self._last, background=False)
+            except Exception as exc:
+                self._remember(exc, "starting the activity at its end failed")
+        with self._lock:
+            if self.outcome is not None or self._ending:
+                return False
+            self._ending = True
+            self.ended_at = self.clock.monotonic() if at is None else at
+            sources, self._sources = self._sources, []
+        if self._buttons is not None:  # first: from now on its Stop page says "already ended"
+            self._buttons.closed(outcome)
+        for source in sources:
+            try:
+                source.detach()
+            except Exception as exc:
+                self._remember(exc, "detaching a progress source failed")
+        return True
+
+    def _send_end(self, outcome: Outcome, final: FinalState) -> None:
+        """Queue the final state and, per the trouble policy, the push; tell the watchdog both."""
         mirrors = self.rank.mirrors  # a silent rank ends no stream; its failure still pushes, naming it
         if not mirrors:
             title, message = self.rank.silent_texts(final.push_title, final.push_message)
             final = dataclasses.replace(final, push_title=title, push_message=message)
         try:
             if mirrors:
-                self.dispatcher.end_stream(self.key, {"content_state": final.content_state})
+                buttons = self._buttons.end_fields if self._buttons is not None else {}
+                self.dispatcher.end_stream(self.key, {"content_state": final.content_state, **buttons})
         except Exception as exc:
             self._remember(exc, "queueing the final state failed")
         push: dict[str, Any] | None = None
         if self._should_notify(outcome) and self.rank.pushes(outcome):
-            push = push_request(final.push_title, final.push_message, self.channels)
+            push = push_request(final.push_title, final.push_message, self.channels,
+                                redirection=self._buttons.redirection if self._buttons is not None else None)
             try:
                 self.dispatcher.push(push)
             except Exception as exc:
@@ -255,7 +296,7 @@ class Activity:
         _watchdog.ending(self, final.content_state, push)
 
     def _should_notify(self, outcome: Outcome) -> bool:
-        return self.notify == "always" or (self.notify == "failure" and outcome in FAILURES)
+        return should_push(self.notify, outcome)
 
     def __enter__(self) -> Activity:
         self.start()
@@ -360,12 +401,11 @@ class Activity:
             self._send_update()
 
     def tick(self) -> None:
-        """Refresh the elapsed-time subtitle when its coarse bucket changed (no source, no handle)."""
+        """Check for a stall; refresh the elapsed-time subtitle when its coarse bucket changed (no source,
+        no handle)."""
         if self.ended or self.started_at is None:
             return
-        due = self._stall.due(self.clock.monotonic(), silence=_watchdog.silence_since(self._stall.last_moved))
-        if due is not None:  # no progress for `stall_after`: the subtitle says so, and one push
-            stall_notice(self, *due)
+        self.check_stall()
         if not self.elapsed_updates:
             return
         minutes = elapsed_bucket(self.elapsed)
@@ -381,7 +421,44 @@ class Activity:
             except Exception as exc:
                 self._remember(exc, "elapsed-time update failed")
 
+    def check_stall(self) -> None:
+        """Take the live count (`live`), then, after `stall_after` without progress, say so in the subtitle
+        and push once (the trouble policy). The ticker calls it, every `tick_interval` seconds."""
+        live = self._look_live()
+        if live is not None:
+            self._see(live)
+        due = self._stall.due(self.clock.monotonic(), silence=_watchdog.silence_since(self._stall.last_moved))
+        if due is not None:
+            quiet, push = due
+            with self._lock:  # the notice shows the live count, not the last one the pacing let out
+                if self._last is not None and self.outcome is None:
+                    self._content = self._state_for(self._last, self._content)
+            stall_notice(self, quiet, push and should_push(self.notify, "stalled"))
+
     # -- internals ---------------------------------------------------------------------------------
+    def _see(self, snapshot: Snapshot) -> None:
+        """A live snapshot is progress for the stall watch; it is shown (a state built) only when the
+        dispatcher's pacing lets an update go, as a source's own feed would be."""
+        now = self.clock.monotonic()
+        if self.dispatcher.next_update_time(self.key) <= self.dispatcher.clock.monotonic():
+            self.feed(snapshot)
+            return
+        with self._lock:
+            if self.outcome is None:
+                self._last = snapshot
+                if self._stall.moved((snapshot.n, snapshot.step, snapshot.description), now):
+                    self._fed_key = None  # the stall subtitle is showing: the next state replaces it
+
+    def _look_live(self) -> Snapshot | None:
+        live = self.live
+        if live is None:
+            return None
+        try:
+            return live()
+        except Exception as exc:  # the source's own object (a bar) may be half closed
+            self._remember(exc, "reading the live count failed")
+            return None
+
     def _send_update(self) -> None:
         # Under the lock so states from the caller's thread and a source's reach the queue in order
         # (the dispatcher never calls back into us, so this cannot deadlock), and none after the end:
@@ -393,6 +470,8 @@ class Activity:
             request: dict[str, Any] = {"content_state": dict(self._content)}
             if self.channels:
                 request["channels"] = list(self.channels)
+            if self._buttons is not None:
+                request.update(self._buttons.fields)
             self.dispatcher.update_stream(self.key, request, policy=self.policy)
             _watchdog.report(self, request["content_state"])
 

@@ -19,7 +19,7 @@ def after_this_cell(callback: Callable[[BaseException | None], Any]) -> bool:
     if events is None:
         return False
 
-    def once(result: Any) -> None:
+    def once(result: Any = None) -> None:  # some kernels (Colab's, once) trigger it without the result
         events.unregister("post_run_cell", once)
         error = getattr(result, "error_in_exec", None)
         callback(error if isinstance(error, BaseException) else None)

@@ -12,8 +12,29 @@ from typing import Any
 
 from .wording import MAX_CODE_LINE, MAX_EXC_MESSAGE, MAX_PUSH_MESSAGE, truncate as _truncate
 
-__all__ = ["format_failure", "last_user_frame"]
+__all__ = ["add_describer", "format_failure", "last_user_frame"]
 
+
+# an integration's words for its library's exceptions (a Spark error's first line, not a JVM stack)
+_DESCRIBERS: list[Callable[[BaseException], str | None]] = []
+
+
+def add_describer(describe: Callable[[BaseException], str | None]) -> None:
+    """Let `describe(exc)` word the message of the exceptions it knows (None: not one of its); the first
+    describer with an answer wins, else ``str(exc)``."""
+    if describe not in _DESCRIBERS:
+        _DESCRIBERS.append(describe)
+
+
+def _exception_text(exc: BaseException) -> str:
+    for describe in list(_DESCRIBERS):
+        try:
+            text = describe(exc)
+        except Exception:  # noqa: BLE001 - a describer's bug: the plain message instead
+            text = None
+        if text:
+            return text
+    return str(exc)
 
 
 def _library_prefixes() -> tuple[str, ...]:
@@ -65,7 +86,7 @@ def format_failure(
 ) -> str:
     """Plain text for a push: ``Type: message`` then ``where: code`` of the last user frame."""
     name = type(exc).__qualname__
-    text = str(exc)
+    text = _exception_text(exc)
     head = f"{name}: {_truncate(text, MAX_EXC_MESSAGE)}" if text else name
     frame = last_user_frame(exc.__traceback__)
     if frame is not None:

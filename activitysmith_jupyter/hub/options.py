@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from .links import RunLinks
 from .stall import DEFAULT_STALL_AFTER, check_stall_after
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class RunOptions:
 
     title: str
     key: str | None = None
-    type: ActivityType | None = None  # None: the front end's default (`activity_type`)
+    type: ActivityType | None = None  # None: segmented_progress with `steps`, else progress (`activity_type`)
     steps: int | None = None
     subtitle: str | None = None
     notify: NotifyPolicy = "always"
@@ -70,6 +71,7 @@ class RunOptions:
     rank: int | None = None
     monitor: bool = False  # the watchdog samples CPU/memory into its own stream
     elapsed_updates: bool = True  # with nothing else to show, the subtitle tells the elapsed time
+    links: RunLinks | None = None  # None: found where this runs (links_here.py); RunLinks(): no link
 
     def __post_init__(self) -> None:
         if not isinstance(self.title, str) or not self.title.strip():
@@ -77,6 +79,8 @@ class RunOptions:
         if self.type is not None:
             check_choice(self.type, TYPES, "type")
         check_choice(self.notify, NOTIFY, "notify")
+        if self.links is not None and not isinstance(self.links, RunLinks):
+            raise ValueError(f"links={self.links!r}: a RunLinks, or None")
         steps = self.steps
         if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
             raise ValueError(f"steps={steps!r}: a whole number of at least 1, or None")
@@ -95,8 +99,8 @@ class RunOptions:
 
     @property
     def activity_type(self) -> ActivityType:
-        """The type shown: `type`, else ``progress``."""
-        return self.type if self.type is not None else "progress"
+        """The type shown: `type`, else ``segmented_progress`` for step-based work (`steps`), else ``progress``."""
+        return self.type or ("segmented_progress" if self.steps else "progress")
 
     def replace(self, **changes: Any) -> RunOptions:
         """A copy with `changes`, checked again."""

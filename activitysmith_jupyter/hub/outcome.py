@@ -183,8 +183,9 @@ def _show_end(state: dict[str, Any], outcome: Outcome, last: Snapshot | None, *,
     elif activity_type == "progress":
         if done:
             state["percentage"] = 100
-        elif pct is not None:
-            state["percentage"] = min(round(pct, 1), 99.9)
+        elif pct is not None:  # the count decides: 30/30 that then failed is 100 %, 9,999/10,000 is not
+            full = last is not None and last.n is not None and last.total is not None and last.n >= last.total
+            state["percentage"] = 100 if full else min(round(pct, 1), 99.9)
         else:
             state.setdefault("percentage", 0)
     elif activity_type == "value":

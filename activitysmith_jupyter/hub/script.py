@@ -8,9 +8,11 @@
 
 Both forms are one `contextlib.ContextDecorator`. Each entry (each call of a decorated function)
 starts a fresh `Activity` with the same options, makes it ``current_activity()``, lets the sources of
-progress that are loaded feed it (tqdm bars; rich.progress and Dask when imported before the block),
+progress that are loaded feed it (tqdm bars; rich.progress, Dask, PySpark and Ray's tqdm_ray bars when
+imported before the block),
 and ends it with the block's outcome: completed, failed (an exception, ``sys.exit(1)``), interrupted
-(Ctrl-C) or terminated (SIGTERM, through the lifecycle handler). Nothing is swallowed. The options are
+(Ctrl-C) or terminated (SIGTERM, through the lifecycle handler); Dask futures the block leaves running
+keep it open until they finish, and their outcome is its. Nothing is swallowed. The options are
 checked when ``activity(...)`` is called, before anything is sent.
 """
 from __future__ import annotations
@@ -42,6 +44,9 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("tqdm", "activitysmith_jupyter.integrations.tqdm", "BarSource"),
     ("rich.progress", "activitysmith_jupyter.integrations.rich", "RichProgressSource"),
     ("dask", "activitysmith_jupyter.integrations.dask", "DaskSource"),
+    ("distributed", "activitysmith_jupyter.integrations.distributed", "CreatedFutures"),  # futures left running
+    ("pyspark", "activitysmith_jupyter.integrations.spark", "SparkSource"),
+    ("ray", "activitysmith_jupyter.integrations.ray", "RayBarSource"),
 )
 
 
@@ -62,7 +67,7 @@ class activity(contextlib.ContextDecorator):  # noqa: N801 - the name issue 12 f
     """A Live Activity for a ``with`` block or a decorated function (see the module docstring).
 
     Options are the cell magic's: `key` (stream key; default from the title), `type` (``progress``,
-    ``segmented_progress``, ``stats``), `steps`, `subtitle`, `notify` (``always``, ``failure``,
+    ``segmented_progress``, ``stats``; default ``segmented_progress`` with `steps`, else ``progress``), `steps`, `subtitle`, `notify` (``always``, ``failure``,
     ``never``), `channels`, `color`; `client` (default: ``default_client()``); `sources` (None: the
     loaded libraries' sources, ``()``: none). ``as a`` gives the `Activity`: ``a.step()``,
     ``a.update()``, ``a.metrics()``.

@@ -1,6 +1,6 @@
 """Stalled runs: progress that has not moved for `stall_after` seconds gets one push and a subtitle that
 says so; when it moves again the subtitle recovers, with no push. Pure bookkeeping (the caller passes
-the monotonic time); the `Activity` calls it from its ticker and from `feed`.
+the monotonic time); the `Activity` calls it from its ticker (every `tick_interval`) and from `feed`.
 
 A process stuck in C code holding the GIL runs no thread at all, so it cannot notice its own stall;
 its watchdog does (no heartbeat for `stall_after`, see ``watchdog/main.py``). When the interpreter
@@ -12,12 +12,24 @@ import math
 from collections.abc import Hashable
 from typing import Any
 
+from .ticker import TICK_SECONDS
 from .wording import push_request, stall_push_title, stall_subtitle
 
-__all__ = ["DEFAULT_STALL_AFTER", "StallWatch", "check_stall_after", "stall_notice"]
+__all__ = ["DEFAULT_STALL_AFTER", "StallWatch", "check_stall_after", "stall_notice", "tick_interval"]
 
 DEFAULT_STALL_AFTER = 600.0
 MIN_STALL_AFTER = 1.0
+STALL_TICK_FLOOR = 2.0  # seconds: the shortest tick period a short stall_after asks for
+
+
+def tick_interval(stall_after: float | None) -> float:
+    """How often an activity's stall is checked: a stall is seen within max(1.5 × stall_after,
+    stall_after + 5 s) of the last progress. It is seen at most two ticks after `stall_after` (the tick
+    that notices the last move, then the one that finds it stale): a fifth of it, between
+    STALL_TICK_FLOOR and the ticker's own period."""
+    if stall_after is None:
+        return TICK_SECONDS
+    return min(TICK_SECONDS, max(STALL_TICK_FLOOR, stall_after / 5))
 
 
 def check_stall_after(value: Any, name: str = "stall_after") -> float | None:
@@ -75,15 +87,17 @@ class StallWatch:
 
 
 def stall_notice(activity: Any, quiet: float, push: bool) -> None:
-    """An Activity's stall (``StallWatch.due`` said so): the subtitle says it, and per `push` and the
-    activity's `notify`, one push. Never raises (it runs on the ticker thread)."""
+    """An Activity's stall (``StallWatch.due`` said so): the subtitle says it, and when `push` (the
+    trouble policy's word, ``hub/trouble.py``), one push. Never raises (it runs on the ticker thread)."""
     try:
         with activity._lock:
             activity._stall.saved_subtitle = activity._content.get("subtitle")
             activity._content = {**activity._content, "subtitle": stall_subtitle(quiet, activity._content)}
             activity._send_update()
-        if push and activity.notify != "never" and getattr(activity.rank, "mirrors", True):  # rank 0 speaks
+        if push and getattr(activity.rank, "mirrors", True):  # rank 0 speaks
+            buttons = getattr(activity, "_buttons", None)  # a run in a Jupyter kernel: a tap opens its notebook
             activity.dispatcher.push(push_request(stall_push_title(activity.title, quiet, activity._content),
-                                                  channels=activity.channels))
+                                                  channels=activity.channels,
+                                                  redirection=getattr(buttons, "redirection", None)))
     except Exception as exc:  # noqa: BLE001 - a notice must not stop the ticker
         activity._remember(exc, "the stall notice failed")

@@ -9,6 +9,7 @@ the others are what a Lock Screen shows well (the API documents no length for th
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -25,7 +26,9 @@ __all__ = [
     "MAX_PUSH_TITLE",
     "MAX_SUBTITLE",
     "MAX_TITLE",
+    "OPEN_NOTEBOOK",
     "OUTCOME_WORDS",
+    "STOP_RUN",
     "closing_push_title",
     "count_text",
     "death_texts",
@@ -36,11 +39,13 @@ __all__ = [
     "percent_text",
     "push_request",
     "significant",
+    "three_digits",
     "stall_push_title",
     "stall_subtitle",
     "elapsed_bucket",
     "elapsed_text",
     "format_clock",
+    "format_compact",
     "format_duration",
     "format_number",
     "format_rate",
@@ -69,6 +74,9 @@ OUTCOME_WORDS: Mapping[str, tuple[str, str, str]] = {
     "terminated": ("Terminated", "🛑", "terminated after"),
     "killed": ("Died", "💀", "died after"),
 }
+# the buttons of a run in a Jupyter kernel (links.py, run_links.py)
+OPEN_NOTEBOOK = "Open notebook"
+STOP_RUN = "Stop"
 _METRICS_IN_TITLE = frozenset({"completed", "stopped"})  # a good end names its metrics in the push's title
 TITLE_METRICS = 2
 
@@ -119,13 +127,49 @@ def format_number(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
 
 
+_SCALE_SUFFIXES = ("", "k", "M", "G", "T", "P", "E")
+_SCALED = re.compile(r"^(?P<digits>.*?\d)\s*(?P<suffix>[kKMGTPEZY]?)$")
+
+
+def _scaled(x: float) -> tuple[float, str]:
+    """`x` divided by 1000 until it reads in three digits, and the suffix that says so (``6742202`` ->
+    ``(6.742202, "M")``)."""
+    value, i = float(x), 0
+    while abs(value) >= 999.5 and i < len(_SCALE_SUFFIXES) - 1:
+        value, i = value / 1000, i + 1
+    return value, _SCALE_SUFFIXES[i]
+
+
+def three_digits(x: float) -> str:
+    """At most 3 significant digits with a k/M/G suffix, as tqdm's ``unit_scale`` reads: ``6.64``, ``12.3``,
+    ``294k``, ``6.74M`` (a phone has no room for ``6742202.16``)."""
+    value, suffix = _scaled(x)
+    return f"{value:.2f}{suffix}" if abs(value) < 9.995 else f"{value:.1f}{suffix}" if abs(value) < 99.95 \
+        else f"{value:.0f}{suffix}"
+
+
+def format_compact(x: float) -> str:
+    """``980``, ``1.24k``, ``2k``, ``12.3k``, ``4.5M``: three significant digits, for counts that run large."""
+    value, suffix = _scaled(x)
+    return f"{value:.3g}{suffix}" if suffix else format_number(round(value) if value.is_integer() else value)
+
+
 def format_rate(rate: float | None, unit: str, number: NumberFormat | None = None) -> str | None:
-    """tqdm's rate style: ``123.45it/s``, ``1.23MB/s`` (with a scaling `number` format), ``2.50s/it``."""
+    """A rate for a phone: ``6.64 it/s``, ``294k iteration/s``, ``6.74M it/s``, ``1.23 MB/s`` (a one-letter
+    unit takes the suffix), ``2.50 s/it`` (``min``/``h`` per unit when slower); `number`: a bar's own
+    ``unit_scale`` format (tqdm's ``1.05M``)."""
     if not rate:
         return None
     if rate < 1:
-        return f"{1 / rate:.2f}s/{unit}"
-    return f"{number(rate) if number else f'{rate:.2f}'}{unit}/s"
+        per = 1 / rate
+        each, span = (per, "s") if per < 60 else (per / 60, "min") if per < 3600 else (per / 3600, "h")
+        return f"{three_digits(each)} {span}/{unit}"
+    text = number(rate) if number else three_digits(rate)
+    match = _SCALED.match(text.strip())
+    if match is None:  # a foreign format: keep it, with the space
+        return f"{text.strip()} {unit}/s"
+    digits, suffix = match["digits"], match["suffix"]
+    return f"{digits} {suffix}{unit}/s" if suffix and len(unit) == 1 else f"{digits}{suffix} {unit}/s"
 
 
 def format_clock(when: float, now: float) -> str:
@@ -239,13 +283,17 @@ def death_texts(who: str, title: str, took: str, state: Mapping[str, Any]) -> tu
     return subtitle, closing_push_title("killed", title, took)[0], message
 
 
-def push_request(title: str, message: str | None = None, channels: Sequence[str] = ()) -> dict[str, Any]:
-    """The body of a push the package sends on its own (an end, a stall, a death, a failing rank)."""
+def push_request(title: str, message: str | None = None, channels: Sequence[str] = (),
+                 redirection: str | None = None) -> dict[str, Any]:
+    """The body of a push the package sends on its own (an end, a stall, a death, a failing rank);
+    `redirection`: what a tap opens (the notebook, for a run in a Jupyter kernel)."""
     push: dict[str, Any] = {"title": truncate(title, MAX_PUSH_TITLE)}
     if message:
         push["message"] = truncate(message, MAX_PUSH_MESSAGE)
     if channels:
         push["channels"] = list(channels)
+    if redirection:
+        push["redirection"] = redirection
     return push
 
 

@@ -24,6 +24,8 @@ INTEGRATIONS: dict[str, str] = {
     "dask": "activitysmith_jupyter.integrations.dask",
     "papermill": "activitysmith_jupyter.integrations.papermill",
     "distributed": "activitysmith_jupyter.integrations.distributed",
+    "pyspark": "activitysmith_jupyter.integrations.spark",
+    "ray": "activitysmith_jupyter.integrations.ray",
 }
 
 

@@ -14,6 +14,13 @@ activity ends "completed" when every future's result is in memory, "failed" when
 names it: ``task 'inc-…' raised ZeroDivisionError: division by zero``), "stopped" when a future is
 cancelled. ``via="futures"`` counts the futures themselves (``Future.add_done_callback``), for a
 scheduler that cannot load the plugin (a remote one without this package installed).
+
+Inside a ``%%activitysmith_progress`` cell or an ``activity()`` block, ``follow(x)`` (no title, no options)
+feeds that activity instead of starting a second one, and the cell's end waits for the work: the
+activity stays open until the futures finish and ends with their outcome (``hub/held.py``). Futures
+the cell or block creates and leaves running are followed the same way with no ``follow()`` at all
+(`CreatedFutures`, attached by the cell and the block; ``install()`` for a cell that imports
+``distributed`` itself).
 """
 from __future__ import annotations
 
@@ -23,17 +30,19 @@ import re
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import distributed
 
+from ..hub import held
 from ..hub.outcome import Outcome, Snapshot
 
 if TYPE_CHECKING:
     from ..hub.activity import Activity
 
-__all__ = ["Following", "describe_exception", "follow"]
+__all__ = ["CreatedFutures", "Following", "describe_exception", "follow", "install", "watch_created"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
@@ -113,6 +122,8 @@ class Following:
             self._client.register_plugin(TaskCounter(self._name, keys, self._name, self._client.id,
                                                      interval=self._interval), name=self._name)
         else:
+            self.futures = [f if isinstance(f, distributed.Future) else distributed.Future(f.key, f.client)
+                            for f in self.futures]  # done callbacks need real futures
             self._feed(0, len(self.futures), force=True)
             for future in self.futures:
                 future.add_done_callback(self._on_future_done)
@@ -174,6 +185,8 @@ class Following:
             self._unregister()
         if self._owns:
             self.activity.end(outcome, error=error, last=last)
+        else:  # the owner's end waited for this work (hub/held.py): it may end now, with this outcome
+            held.release(self.activity, self, outcome, error=error, last=last)
         self._done_event.set()
 
     def _unregister(self) -> None:
@@ -193,7 +206,8 @@ def follow(*futures: Any, title: str | None = None, activity: Activity | None = 
     ended with the work's outcome. Returns at once.
 
     `title`: the activity's title (default ``"Dask: <the first task's name>"``); `activity`: feed this
-    open activity instead (it is not ended: its owner ends it); `via`: ``"scheduler"`` (a scheduler
+    open activity instead, whose end then waits for the work and takes its outcome (default, with no
+    title and no options: ``current_activity()``, the running cell's or block's); `via`: ``"scheduler"`` (a scheduler
     plugin counts every task) or ``"futures"`` (counts the futures); `interval`: seconds between
     updates at most; other keyword arguments go to ``Activity`` (``notify=``, ``channels=``, ``key=``,
     ``client=`` the ActivitySmith client ...).
@@ -208,6 +222,21 @@ def follow(*futures: Any, title: str | None = None, activity: Activity | None = 
         raise ValueError(f"interval={interval!r}: a number of seconds >= 0")
     if len({id(f.client) for f in found}) > 1:
         raise ValueError("follow(*futures): the futures belong to different distributed clients")
+    if activity is not None and (options or title is not None):
+        raise ValueError("follow(activity=...): title and Activity options belong to that activity")
+    if activity is None and title is None and not options:
+        from ..hub.activity import current_activity
+
+        activity = current_activity()  # in a cell or block: its activity, not a second one
+    if activity is not None:
+        _by_hand.add(activity)
+    return _follow(found, activity, title=title, via=via, interval=float(interval), options=options)
+
+
+def _follow(found: list[Any], activity: Activity | None, *, title: str | None, via: Via, interval: float,
+            options: dict[str, Any], background: bool = False) -> Following:
+    """Follow `found` (futures, or `_KeyRef` s) into `activity`, else into an activity of our own.
+    `background`: talk to the scheduler from a thread of its own (a cell's end never waits for a cluster)."""
     owns = activity is None
     if activity is None:
         from dask.utils import key_split
@@ -215,19 +244,128 @@ def follow(*futures: Any, title: str | None = None, activity: Activity | None = 
         from ..hub.activity import Activity
 
         activity = Activity(title or f"Dask: {key_split(found[0].key)}", **options).start()
-    elif options or title is not None:
-        raise ValueError("follow(activity=...): title and Activity options belong to that activity")
-    following = Following(found, activity, owns=owns, via=via, interval=float(interval))
+    following = Following(found, activity, owns=owns, via=via, interval=interval)
+    if not owns:
+        held.hold(activity, following)  # before the first event: its end may come from the cluster at once
+    if background:
+        threading.Thread(target=_begin_or_let_go, args=(following, len(found)), daemon=True,
+                         name="activitysmith-dask-follow").start()
+        return following
+    try:
+        _begin(following, len(found))
+    except BaseException:
+        if not owns:
+            held.release(activity, following, "completed")
+        raise
+    return following
+
+
+def _begin_or_let_go(following: Following, count: int) -> None:
+    try:
+        _begin(following, count)
+    except Exception as exc:  # a cluster that went away: the activity ends as its owner did
+        log.warning("following the Dask work a cell started failed: %s", exc)
+        following.outcome = "completed"
+        held.release(following.activity, following, "completed")
+        following._done_event.set()
+
+
+def _begin(following: Following, count: int) -> None:
     try:
         following._begin()
     except Exception as exc:  # the scheduler would not take the plugin: count the futures instead
-        if via != "scheduler":
+        if following.via != "scheduler":
             raise
-        log.warning("Dask scheduler plugin unavailable (%s); following the %d futures instead", exc, len(found))
+        log.warning("Dask scheduler plugin unavailable (%s); following the %d futures instead", exc, count)
         try:
             following._client.unsubscribe_topic(following._name)
         except Exception as unsubscribing:  # noqa: BLE001 - nothing to undo then
             log.debug("unsubscribing failed: %s", unsubscribing)
         following.via = "futures"
         following._begin()
-    return following
+
+
+# ------------------------------------------------------------------------ zero code: a cell's futures
+
+_by_hand: weakref.WeakSet[Any] = weakref.WeakSet()  # activities the user called follow() for
+_watched: weakref.WeakSet[Any] = weakref.WeakSet()  # activities a CreatedFutures is attached to
+_WAITING = ("pending", "lost", "error")  # still running, or failed before anyone looked
+
+
+class _KeyRef(NamedTuple):
+    """A future's key and client, without a reference that would keep its result alive (a user who
+    drops the future still cancels the work)."""
+
+    key: Any
+    client: Any
+
+
+def _clients() -> list[Any]:
+    """The process's distributed clients (the ones ``get_client()`` may return), newest last."""
+    try:
+        from distributed.client import _global_clients  # a WeakValueDictionary, stable for years
+    except ImportError:
+        return []
+    try:
+        return [c for _, c in sorted(_global_clients.items()) if getattr(c, "status", "") != "closed"]
+    except RuntimeError:  # changed while copying (a client closing on another thread)
+        return []
+
+
+def _futures(client: Any) -> dict[Any, Any]:
+    """key -> FutureState of the futures `client` holds now."""
+    for _ in range(3):
+        try:
+            return dict(client.futures)
+        except RuntimeError:  # the client's loop changed the dict while copying: look again
+            continue
+    return {}
+
+
+class CreatedFutures:
+    """A source of progress for a cell's or block's activity: when it ends, the futures its code created
+    that still run (or already failed) are followed (`follow`), so the end waits for them and takes their
+    outcome. Skipped when the code called ``follow()`` for that activity itself."""
+
+    def __init__(self) -> None:
+        self._activity: Any = None
+        self._before: dict[int, tuple[Any, set[Any]]] = {}
+
+    def attach(self, activity: Any) -> None:
+        self._activity = activity
+        self._before = {id(c): (weakref.ref(c), set(_futures(c))) for c in _clients()}
+        _watched.add(activity)
+
+    def detach(self) -> None:
+        activity, self._activity = self._activity, None
+        if activity is None or activity in _by_hand:
+            return
+        for refs in self._created():
+            _follow(refs, activity, title=None, via="scheduler", interval=0.5, options={}, background=True)
+
+    def _created(self) -> list[list[Any]]:
+        """Per client, the futures made since `attach` that still run (or failed)."""
+        found = []
+        for client in _clients():
+            ref, before = self._before.get(id(client), (None, set()))
+            known = before if ref is not None and ref() is client else set()
+            futures = _futures(client)
+            new = [k for k, state in futures.items() if k not in known and state.status in _WAITING]
+            if new:
+                found.append([_KeyRef(k, client) for k in new])
+        return found
+
+
+def watch_created(activity: Any) -> None:
+    """Follow the futures `activity`'s code leaves running, once per activity (a cell, a block)."""
+    if activity is not None and activity not in _watched:
+        activity.attach(CreatedFutures())
+
+
+def install() -> Callable[[], None]:
+    """Zero code (``hooks.SourceInstaller``): a cell that imports ``distributed`` itself gets its created
+    futures followed too; cells and blocks that start with it imported attach `CreatedFutures` themselves."""
+    from ..hub.activity import current_activity
+
+    watch_created(current_activity())
+    return lambda: None

@@ -49,7 +49,7 @@ class SourceInstaller:
         for library, module_name in INTEGRATIONS.items():
             if library in self._removers or library in self._without or library in SELF_FOLLOWED:
                 continue
-            if library in modules:
+            if modules.get(library) is not None:  # None: blocked ("cannot be imported"), not imported
                 self._install(library, module_name)
 
     def _install(self, library: str, module_name: str) -> None:

@@ -2,11 +2,14 @@
 
 rich keeps no registry of live ``Progress`` objects, so while a source is attached ``Progress.start``
 and ``Progress.stop`` are wrapped (once, however many sources are attached; restored when the last one
-detaches) to remember the started ones. A daemon thread looks every `interval` seconds; the outermost
-task drives the activity: the first visible, unfinished task of the first started, still-live
-``Progress`` (a ``track()`` loop's only task, the "overall" task above per-file ones; once all are
-done, the first). A ``Progress``
-that stops is looked at once more, so its final count is shown.
+detaches) to remember the started ones. The outermost task drives the activity: the first visible,
+unfinished task of the first started, still-live ``Progress`` (a ``track()`` loop's only task, the
+"overall" task above per-file ones; once all are done, the first). A ``Progress`` that stops is looked at
+once more, so its final count is shown.
+
+Attaching costs no thread: a cell that never starts a ``Progress`` (rich is often imported by httpx's
+command-line module, not by the user) pays two attribute swaps. One process-wide looker thread runs only
+while a ``Progress`` is live and a source is attached, and ends by itself when either is gone.
 
 >>> from activitysmith_jupyter.integrations.rich import RichProgressSource
 >>> act.attach(RichProgressSource())            # act: an Activity (activity() does this for you)
@@ -27,7 +30,7 @@ from ..hub.outcome import Snapshot
 if TYPE_CHECKING:
     from ..hub.activity import Activity
 
-__all__ = ["RichProgressSource", "install", "live_progress", "outermost_task", "snapshot_of"]
+__all__ = ["RichProgressSource", "install", "live_progress", "looker_running", "outermost_task", "snapshot_of"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
@@ -35,12 +38,15 @@ _lock = threading.RLock()
 _live: list[weakref.ref[Progress]] = []  # started and not stopped, in start order
 _sources: list[RichProgressSource] = []
 _originals: tuple[Callable[..., Any], Callable[..., Any]] | None = None
+_looker: threading.Thread | None = None  # the one thread that looks, only while a Progress is live
+_poke = threading.Event()  # wakes the looker early: the last Progress stopped or the last source left
 
 
 def _started(progress: Progress) -> None:
     with _lock:
         if all(ref() is not progress for ref in _live):
             _live.append(weakref.ref(progress))
+        _ensure_looker()
 
 
 def _stopping(progress: Progress) -> None:
@@ -50,6 +56,46 @@ def _stopping(progress: Progress) -> None:
         source.poll()
     with _lock:
         _live[:] = [ref for ref in _live if ref() is not None and ref() is not progress]
+        if not _live:
+            _poke.set()
+
+
+def _ensure_looker() -> None:
+    """Start the looker thread if a Progress is live, a source attached and none runs (under `_lock`)."""
+    global _looker
+    if _looker is not None or not _sources or not _live:
+        return
+    _looker = threading.Thread(target=_look, name="activitysmith-rich", daemon=True)
+    _looker.start()
+
+
+def _look() -> None:
+    """Poll every attached source at the shortest interval until no Progress is live or none is attached."""
+    global _looker
+    while True:
+        with _lock:
+            _live[:] = [ref for ref in _live if ref() is not None]
+            if not _sources or not _live:
+                _looker = None
+                return
+            interval = min(source.interval for source in _sources)
+        _poke.wait(interval)
+        _poke.clear()  # state is looked at again above before the next wait: no wake is lost
+        with _lock:
+            sources = list(_sources)
+        for source in sources:
+            if source not in _sources:  # detached while we waited: its activity may have ended
+                continue
+            try:
+                source.poll()
+            except Exception:  # noqa: BLE001 - a task changing under us: look again next time
+                log.debug("looking at rich progress failed", exc_info=True)
+
+
+def looker_running() -> bool:
+    """Whether the looker thread runs (it does only while a Progress is live and a source attached)."""
+    with _lock:
+        return _looker is not None
 
 
 def _patch() -> None:
@@ -110,15 +156,14 @@ def snapshot_of(task: Any) -> Snapshot:
 
 class RichProgressSource:
     """Feeds the outermost rich task into an activity (or, with `follow_current`, into whatever
-    ``current_activity()`` is at each look)."""
+    ``current_activity()`` is at each look). `interval`: seconds between two looks while a Progress is
+    live (the shortest of the attached sources' wins)."""
 
     def __init__(self, *, interval: float = 0.5, follow_current: bool = False) -> None:
         self.interval = interval
         self.follow_current = follow_current
         self._activity: Activity | None = None
         self._seen: tuple[Any, ...] | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def attach(self, activity: Activity | None) -> None:
         self._activity = activity
@@ -126,24 +171,22 @@ class RichProgressSource:
             _patch()
             if self not in _sources:
                 _sources.append(self)
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="activitysmith-rich", daemon=True)
-        self._thread.start()
+            _ensure_looker()  # a Progress already running (attached mid-loop)
 
     def detach(self) -> None:
+        """Look once more, then stop following. Never waits for a thread: the looker ends by itself."""
         self.poll()
-        self._stop.set()
         with _lock:
             if self in _sources:
                 _sources.remove(self)
             if not _sources:
                 _unpatch()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(1.0)
+                _poke.set()
 
     def poll(self) -> None:
         """Look once and feed the activity if the outermost task changed."""
+        if not _live:  # nothing started: the common case of a cell without rich progress
+            return
         target = self._target()
         if target is None:
             return
@@ -163,13 +206,6 @@ class RichProgressSource:
         from ..hub.activity import current_activity
 
         return current_activity()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.poll()
-            except Exception:  # noqa: BLE001 - a task changing under us: look again next time
-                log.debug("looking at rich progress failed", exc_info=True)
 
 
 def install() -> Callable[[], None]:

@@ -38,6 +38,7 @@ from ..hub.options import RunOptions
 from ..hub.after_cell import after_this_cell
 from ..clock import SYSTEM_CLOCK, Clock
 from ..hub.outcome import Outcome, Snapshot, outcome_for
+from ..hub.trouble import FRONT_END_NOTIFY
 
 __all__ = ["TrainingFollower", "SettlesOnExit", "FEED_INTERVAL", "MAX_STALE", "ordered_metrics", "positive_int"]
 
@@ -84,7 +85,8 @@ def ordered_metrics(values: Mapping[str, Any]) -> dict[str, float | int | str]:
 class TrainingFollower:
     """Follows one training run at a time for one callback object (thread-safe; hot path lock-free).
 
-    title / options: the owned `Activity`'s title and keyword options (`RunOptions`' fields, and `clock`).
+    title / options: the owned `Activity`'s title and keyword options (`RunOptions`' fields, and `clock`);
+    `notify` defaults to "failure" (``hub/trouble.py``).
     They are checked here, when the callback is made: bad input raises before anything is sent.
     build: returns the `Snapshot` fields of the run as it is now (n, total, unit, description, metrics...).
     unfinished: the outcome of a run that was never ended by the framework, short of its total, with
@@ -94,6 +96,7 @@ class TrainingFollower:
     def __init__(self, title: str, options: Mapping[str, Any], *, build: Callable[[], dict[str, Any]],
                  unfinished: Outcome) -> None:
         rest = dict(options)
+        rest.setdefault("notify", FRONT_END_NOTIFY["callbacks"])  # trouble pushes; a finished fit does not
         self.clock: Clock = rest.pop("clock", None) or SYSTEM_CLOCK
         self.options = RunOptions(title=title, **rest)  # checks every option now: bad input raises here
         self._spare: Activity | None = Activity(self.options, clock=self.clock)  # sends nothing yet

@@ -41,6 +41,7 @@ from ..payloads import stream_key_from
 from .auto_activity import AutoActivity, open_bars
 from .cell import BarSettings
 from ..hub.options import RunOptions
+from .cell_number import running_cell_number
 from ..hub.wording import format_duration
 
 __all__ = ["ENV_AUTO_AFTER", "DEFAULT_AFTER", "AutoMode", "AutoModeConfig", "auto_command", "env_after", "install_auto", "is_magic_cell",
@@ -235,10 +236,7 @@ class AutoMode:
             if run is not None and run.last_end is not None and now - run.last_end > self.gap:
                 self._close("completed", None)
                 run = None
-            count = getattr(self.magics.shell, "execution_count", None)
-            if isinstance(count, int) and getattr(info, "store_history", False):
-                count -= 1  # IPython counts the cell before pre_run_cell
-            cell = count if isinstance(count, int) else None
+            cell = running_cell_number(self.magics.shell, info)  # IPython 8 and 9 count it differently
             if run is None:
                 run = self._run = _CellRun(started=now, stale_bars=open_bars(), cell=cell, raw=raw, first_raw=raw)
             else:

@@ -49,8 +49,14 @@ class AutoActivity(CellActivity):
         super().feed(snapshot)
 
     def tick(self) -> None:
-        """Refresh "cell N · elapsed" when the cell or the coarse elapsed bucket changed."""
-        if self.ended or not self.started or self._fed_in_cell or self.subtitle:
+        """Refresh "cell N · elapsed" when the cell or the coarse elapsed bucket changed; while a bar (or
+        a callback) drives the cell, check it for a stall instead (the cell text itself is no progress)."""
+        if self.ended or not self.started:
+            return
+        if self._fed_in_cell:
+            self.check_stall()
+            return
+        if self.subtitle:
             return
         shown = (self.cell, elapsed_bucket(self.elapsed))
         if shown == self._shown:

@@ -10,6 +10,7 @@ No IPython here (the glue lives in ``magics.py``). What drives a cell's activity
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -71,7 +72,17 @@ class CellActivity(Activity):
         push_current(self)
         if background and self.bars.mirror:
             self._follow_bars()
+        if background and "distributed" in sys.modules:  # Dask futures the cell leaves running hold its end
+            self._follow_created_futures()
         return self
+
+    def _follow_created_futures(self) -> None:
+        try:
+            from ..integrations.distributed import watch_created
+
+            watch_created(self)
+        except Exception as exc:  # the cell runs without it
+            self._remember(exc, "could not follow the cell's Dask futures")
 
     def _follow_bars(self) -> None:
         try:

@@ -7,6 +7,7 @@ import re
 import shlex
 from typing import Any
 
+from ..hub.links import document_path
 
 __all__ = ["MAGIC", "derive_title", "first_comment", "launcher_notebook", "notebook_name", "notify_text",
            "transform_progress_cell"]
@@ -83,10 +84,12 @@ def launcher_notebook(env: Any) -> str | None:
 
 def notebook_name(user_ns: dict[str, Any], env: Any) -> str | None:
     """The running notebook's name, where the kernel can know it: VS Code's ``__vsc_ipynb_file__``, a
-    Jupyter server's ``JPY_SESSION_NAME``, papermill's injected ``PAPERMILL_INPUT_PATH`` parameter, or
+    Jupyter server's ``JPY_SESSION_NAME`` (or ipykernel's ``__session__``; a session named by a UUID
+    names nothing), papermill's injected ``PAPERMILL_INPUT_PATH`` parameter, or
     the command line of the headless runner that launched the kernel (papermill, nbconvert)."""
-    path = (user_ns.get("__vsc_ipynb_file__") or env.get("JPY_SESSION_NAME") or user_ns.get("PAPERMILL_INPUT_PATH")
-            or launcher_notebook(env) or "")
+    session = env.get("JPY_SESSION_NAME") or user_ns.get("__session__")  # ipykernel's copy of it
+    path = (user_ns.get("__vsc_ipynb_file__") or (session if document_path(session) else None)  # not a UUID
+            or user_ns.get("PAPERMILL_INPUT_PATH") or launcher_notebook(env) or "")
     if not isinstance(path, str) or not path.strip():
         return None
     name = os.path.basename(path.strip().rstrip("/\\"))

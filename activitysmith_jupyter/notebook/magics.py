@@ -25,6 +25,9 @@ from traitlets import Bool, CaselessStrEnum, Float, Instance, List, Unicode
 
 from .auto import AutoModeConfig, auto_command, install_auto, uninstall_auto
 from .cell import BarSettings, CellActivity
+from .link_config import LinkConfig
+from ..hub.links_here import describe_links, kernel_id, links_here
+from .notice import install_notice, status_lines, uninstall_notice
 from ..hub.options import NOTIFY, TYPES, RunOptions, check_choice, split_channels
 from .cell_text import MAGIC, derive_title, first_comment, notebook_name, notify_text, transform_progress_cell
 from ..hub.outcome import outcome_for
@@ -104,7 +107,8 @@ def masked_key(client: Any) -> str:
     hint = getattr(client, "api_key_hint", None)
     if hint is None:
         return "none (simulator)" if getattr(client, "mode", None) == "simulator" else "none"
-    return str(hint)
+    source = getattr(client, "api_key_source", None)  # the argument, ACTIVITYSMITH_API_KEY, the stored key
+    return f"{hint} from {source}" if source else str(hint)
 
 
 STALL_AFTER_HELP = ("Seconds a cell's progress may stand still before one push (\"⚠️ <title> has made no "
@@ -139,7 +143,7 @@ def monitor_command(switch: str, dispatcher: Any) -> str:
 
 
 @magics_class
-class ActivitySmithMagics(Magics, AutoModeConfig):
+class ActivitySmithMagics(Magics, AutoModeConfig, LinkConfig):
     """ActivitySmith cell magics. Settings (``%config ActivitySmithMagics``) apply to every
     ``%%activitysmith_progress`` cell; precedence: magic option > %config > environment > default."""
 
@@ -264,8 +268,8 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
     @argument("-k", "--key", dest="stream_key", help=f"Stream key, {STREAM_KEY_RULE}; default from the title.")
     @argument("-t", "--title", help="Title; default: the notebook's name, else the cell's first comment.")
     @argument("-s", "--subtitle", help="Fixed subtitle (default: bar / step / elapsed time).")
-    @argument("--type", dest="type", help="progress (default), segmented_progress (needs --steps) or stats (count, metrics, ETA).")
-    @argument("--steps", type=int, help="Number of steps (segmented_progress; progress moves by step/N).")
+    @argument("--type", dest="type", help="progress (default; segmented_progress with --steps), segmented_progress (needs --steps) or stats (count, metrics, ETA).")
+    @argument("--steps", type=int, help="Number of steps: segmented_progress, one segment per step (--type progress: the bar moves by step/N).")
     @argument("-n", "--notify", help="Push when the cell ends: always (default), failure, never.")
     @argument("-c", "--channels", help="Comma-separated channel slugs.")
     @argument("--color", help="Accent color while running: " + ", ".join(COLORS) + ".")
@@ -423,7 +427,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
 
         Usage:
 
-            %activitysmith status          simulator or live, base URL, masked key, send counts, last error
+            %activitysmith status          simulator or live, base URL, masked key and its source, auto mode, counts, last error
             %activitysmith notify "text"   a quick push notification ("text" is its title)
             %activitysmith monitor on|off  this kernel's CPU, memory (and GPU) as a Live Activity
             %activitysmith auto on [--after S] | off   auto mode: cells past S s (default 30) are activities
@@ -461,7 +465,9 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
             f"mode:       {mode}" + (" (embedded simulator, nothing leaves this machine)" if mode == "simulator" else ""),
             f"base URL:   {getattr(client, 'base_url', '?')}",
             f"API key:    {masked_key(client)}",
+            f"links:      {describe_links(links_here(), in_kernel=kernel_id() is not None)}",
         ]
+        lines += [f"auto mode:  {self.auto_mode.describe().removeprefix('auto mode: ')}"] if self.auto_mode is not None else []
         stats = getattr(dispatcher, "stats", None)
         if stats is not None:
             names = ("pending", "sent", "failed", "coalesced", "retried")
@@ -469,6 +475,7 @@ class ActivitySmithMagics(Magics, AutoModeConfig):
         error = getattr(dispatcher, "last_error", None)
         lines.append(f"last error: {one_line(error) if error is not None else 'none'}")
         lines += getattr(dispatcher, "status_lines", list)()  # a refused key (401), starts waiting for a slot
+        lines += status_lines(client)  # no key: how to watch the embedded simulator, what to set
         open_now = [a.stream_key for _, _, a in self._open]
         if open_now:
             lines.append("running:    " + ", ".join(open_now))
@@ -494,6 +501,7 @@ def load_ipython_extension(shell: Any) -> None:
     shell.events.register("pre_execute", magics._pre_execute)
     shell.events.register("post_execute", magics._post_execute)
     install_auto(shell, magics)
+    install_notice(shell)
 
 
 def unload_ipython_extension(shell: Any) -> None:
@@ -502,6 +510,7 @@ def unload_ipython_extension(shell: Any) -> None:
     if magics is None:
         return
     uninstall_auto(shell, magics)
+    uninstall_notice(shell)
     for _, _, activity in magics._open:
         activity.end("interrupted")
     magics._open = []

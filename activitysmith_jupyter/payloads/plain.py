@@ -9,6 +9,7 @@ tuples lists. The result never shares a mutable object with the input.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
@@ -68,11 +69,16 @@ def drop_nulls(value: Any) -> Any:
     return value
 
 
+_FRACTION = re.compile(r"(\d\d:\d\d:\d\d)[.,](\d+)")
+
+
 def parse_iso(text: str) -> datetime | None:
     """An ISO 8601 date-time (``Z`` allowed), or None."""
     candidate = text.strip()
     if candidate[-1:] in ("Z", "z"):
         candidate = candidate[:-1] + "+00:00"
+    # Python 3.10 reads only 3 or 6 digits of a fraction (3.11+ any, as the SDK's pydantic): make it 6
+    candidate = _FRACTION.sub(lambda m: m.group(1) + "." + (m.group(2) + "000000")[:6], candidate, count=1)
     try:
         return datetime.fromisoformat(candidate)
     except ValueError:

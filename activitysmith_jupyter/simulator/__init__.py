@@ -8,8 +8,8 @@
 Modules: state (the Simulator: faults, auth, routing, validation, budgets, request log), phone (what
 each endpoint does to the simulated phone), routes (paths -> endpoints), validation (payloads.validate's
 problems as the API's 400 text), limits (sliding windows), faults, records, timeline, and the adapters:
-transport (httpx, sync and async), server (stdlib ThreadingHTTPServer) and page (GET / and
-GET /_sim/state, no key needed). The adapters depend on backend's Protocols (`SimulatorBackend`:
+transport (httpx, sync and async: `Simulator.transport()`; not re-exported here, as it imports httpx),
+server (stdlib ThreadingHTTPServer) and page (GET / and GET /_sim/state, no key needed). The adapters depend on backend's Protocols (`SimulatorBackend`:
 `handle`, `clock`, `snapshot`), never on `Simulator`; `Simulator.handle` answers API requests only.
 __main__ is the CLI.
 
@@ -45,9 +45,9 @@ from .faults import Fault
 from .records import ActivityRecord, Event, RecordedRequest, SimResponse
 from .server import SimulatorServer
 from .state import Simulator, shared_simulator
-from .transport import SimulatorTransport
 
 __all__ = [
-    "Simulator", "SimulatorBackend", "SimulatorServer", "SimulatorTransport", "shared_simulator",
+    "Simulator", "SimulatorBackend", "SimulatorServer", "shared_simulator",
     "RecordedRequest", "Event", "ActivityRecord", "SimResponse", "Fault",
 ]
+

@@ -6,6 +6,9 @@ and the in-process transport, so `Simulator.handle` only ever sees API requests.
 A few lines of JavaScript poll ``/_sim/state`` about once a second and, when the state changed,
 fetch ``/`` again and swap the phone and the event log in place, so one renderer serves both the
 first load and every update. The page never contains the API key (the state has none).
+As on a phone, an ``open_url`` button of a Live Activity or a notification, and a tap on a notification
+with a ``redirection``, open their URL (http(s) only, in a new tab): a notebook's "Open notebook" and
+"Stop" buttons lead to the Jupyter server, so the whole loop can be tried without a phone.
 """
 from __future__ import annotations
 
@@ -42,6 +45,24 @@ main{display:flex;flex-wrap:wrap;gap:28px;padding:22px;}
 #asj-events time{color:#8e8e93;font-variant-numeric:tabular-nums;flex:none;}
 #asj-events .kind{color:#64d2ff;flex:none;width:70px;}
 a{color:#64d2ff;}
+#asj-phone .asj-button[data-type="open_url"],#asj-phone .asj-notification:has(.asj-redirection){cursor:pointer;}
+#asj-phone .asj-button[data-type="open_url"]:hover{filter:brightness(1.3);}
+"""
+
+# a tap opens the URL, as iOS does (not %-formatted: no interval in it)
+_TAPS = r"""
+document.addEventListener('click', function (event) {
+  var target = event.target.closest('#asj-phone .asj-button, #asj-phone .asj-notification');
+  if (!target) { return; }
+  var url = null;
+  if (target.classList.contains('asj-button')) {
+    url = target.getAttribute('data-type') === 'open_url' ? target.getAttribute('data-url') : null;
+  } else {
+    var link = target.querySelector('.asj-redirection');
+    url = link ? link.getAttribute('data-url') : null;
+  }
+  if (url && /^https?:\/\//i.test(url)) { window.open(url, '_blank', 'noopener'); }
+});
 """
 
 _SCRIPT = """
@@ -122,6 +143,6 @@ def render_page(source: StateView) -> str:
         f"<main><div id='asj-phone'>{phone}</div>"
         f"<div id='asj-side'><h2>Device</h2><div class='asj-facts'>{_facts_html(state)}</div>"
         f"<h2>Events</h2><div id='asj-events'>{_events_html(list(state.get('events') or []))}</div></div></main>"
-        f"<script>{_SCRIPT % {'interval': POLL_INTERVAL_MS}}</script>"
+        f"<script>{_SCRIPT % {'interval': POLL_INTERVAL_MS}}{_TAPS}</script>"
         "</body></html>"
     )

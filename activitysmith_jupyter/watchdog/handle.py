@@ -3,7 +3,8 @@
 `Watchdog` spawns ``python -m activitysmith_jupyter.watchdog`` in its own session (a kernel killed with
 its process group leaves the watchdog alive) with the pipe as its stdin, and owns one daemon thread
 that writes the messages (the caller's thread only queues them) and a heartbeat every
-`protocol.BEAT_SECONDS`. The API key goes down the pipe in the first message: never the command line,
+`protocol.BEAT_SECONDS` (more often while an activity with a short `stall_after` is watched: see
+`protocol.beat_interval`). The API key goes down the pipe in the first message: never the command line,
 never a file. After a fork the child process gets no watchdog of its parent's (and closes the pipe).
 """
 from __future__ import annotations
@@ -18,14 +19,14 @@ import threading
 import time
 from typing import Any
 
+from ..delivery.exit_budget import begin_exit
 from . import protocol
 
 __all__ = ["Watchdog", "process_kind"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
-EXIT_FLUSH_SECONDS = 5.0
-SILENCE_SECONDS = 2 * protocol.BEAT_SECONDS  # a longer gap between two writes: the interpreter did not run
+SILENCE_BEATS = 2  # a gap of more beats than this between two writes: the interpreter did not run
 MAX_SILENCES = 16
 _STOP = b""
 
@@ -62,6 +63,7 @@ class Watchdog:
         self._spawn_lock = threading.Lock()  # the spawn and a clean exit never overlap
         self._exiting = False
         self._last_write = time.monotonic()
+        self.beat = protocol.BEAT_SECONDS  # seconds between two heartbeats (see `beat_for`)
         self._silences: list[tuple[float, float]] = []  # (from, to): the writer could not run (GIL held ...)
         self._thread = threading.Thread(target=self._run, name="activitysmith-watchdog", daemon=True)
         self._thread.start()
@@ -116,7 +118,12 @@ class Watchdog:
         with self._lock:
             silences = [*self._silences, (self._last_write, now)]  # and the one going on (GIL just released)
         return max((end - max(start, since) for start, end in silences
-                    if end > since and end - start > SILENCE_SECONDS), default=0.0)
+                    if end > since and end - start > SILENCE_BEATS * self.beat), default=0.0)
+
+    def beat_for(self, stall_after: float | None) -> None:
+        """An activity with `stall_after` is watched: beat often enough for the watchdog to see its
+        stall in time (never less often again in this process: a beat is one short write)."""
+        self.beat = min(self.beat, protocol.beat_interval(stall_after))
 
     def ending(self, key: str, dispatcher: Any, state: dict[str, Any], push: dict[str, Any] | None) -> None:
         """The activity `key` queued its end on `dispatcher`: the watchdog holds it until it landed."""
@@ -147,7 +154,7 @@ class Watchdog:
             return
         self._hello = b""
         while True:
-            timeout = 0.2 if self._endings else protocol.BEAT_SECONDS
+            timeout = 0.2 if self._endings else self.beat
             try:
                 line = self._queue.get(timeout=timeout)
             except queue.Empty:
@@ -168,7 +175,7 @@ class Watchdog:
                 process.stdin.write(line)
                 process.stdin.flush()
                 now = time.monotonic()
-                if now - self._last_write > SILENCE_SECONDS:
+                if now - self._last_write > SILENCE_BEATS * self.beat:
                     with self._lock:
                         self._silences = [*self._silences[-(MAX_SILENCES - 1):], (self._last_write, now)]
                 self._last_write = now
@@ -196,15 +203,16 @@ class Watchdog:
         log.warning("%s: %s", what, exc)
 
     def _at_exit(self) -> None:
-        """A clean exit: let queued ends land (bounded), confirm them, then close the pipe (EOF); what
-        is still open then, the watchdog ends as "died"."""
+        """A clean exit: let queued ends land within the process's exit budget (``exit_budget``), confirm
+        them, then close the pipe (EOF). The watchdog sends what did not land (it holds every queued end
+        and push) and ends what is still open as "died", in the background: the exit does not wait."""
         if os.getpid() != self.pid:
             return
+        deadline = begin_exit()
         with self._spawn_lock:  # waits for a spawn under way (a short script exits before it is done)
             self._exiting = True
         if self.process is None:
             return
-        deadline = time.monotonic() + EXIT_FLUSH_SECONDS
         with self._lock:
             dispatchers = list({id(d): d for d, _ in self._endings.values()}.values())
         for d in dispatchers:
@@ -213,7 +221,7 @@ class Watchdog:
             except Exception as exc:  # noqa: BLE001 - exit goes on
                 log.debug("flush at exit failed: %s", exc)
         self._queue.put(_STOP)
-        self._thread.join(max(0.0, deadline - time.monotonic()) + 0.5)
+        self._thread.join(max(0.1, deadline - time.monotonic()))
         self._drain()
         self._confirm_endings()
         try:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..hub.trouble import should_push
 from ..hub.wording import format_minutes, push_request, stall_push_title, stall_subtitle
 from . import protocol
 
@@ -138,7 +139,7 @@ class Watcher:
         state = {**entry.state, "subtitle": stall_subtitle(quiet, entry.state)}
         try:
             self.sender(entry.target).update_stream(entry.key, _request(state, entry.channels))
-            if entry.notify != "never":
+            if _pushes(entry.notify, "stalled"):
                 why = (f"The {self.kind.lower()} is alive but has not run Python for {format_minutes(quiet)}"
                        " (stuck in C code holding the GIL, or suspended).")
                 self.sender(entry.target).push(push_request(stall_push_title(entry.title, quiet, entry.state), why,
@@ -212,7 +213,7 @@ class Watcher:
             else:
                 final, push = protocol.death_end(self.kind, entry.title, entry.state,
                                                  duration=max(0.0, now - entry.started), channels=entry.channels)
-                if entry.notify == "never":
+                if not _pushes(entry.notify, "killed"):
                     push = None
             try:
                 self.sender(entry.target).end_stream(entry.key, _request(final, entry.channels))
@@ -229,8 +230,16 @@ class Watcher:
 
 
 def _quiet_limit(stall_after: float) -> float:
-    """Silence that counts as a stall: `stall_after`, but never within two heartbeats."""
-    return max(stall_after, 2 * protocol.BEAT_SECONDS + 1.0)
+    """Silence that counts as a stall (the parent beats faster for a short `stall_after`)."""
+    return protocol.quiet_limit(stall_after)
+
+
+def _pushes(notify: str, event: str) -> bool:
+    """The trouble policy (``hub/trouble.py``) for a word read from the pipe; in doubt, trouble pushes."""
+    try:
+        return should_push(notify, event)  # type: ignore[arg-type]
+    except ValueError:
+        return True
 
 
 def _seconds(value: Any) -> float | None:

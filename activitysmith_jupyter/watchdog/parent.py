@@ -42,10 +42,10 @@ def _target(client: Any) -> tuple[str | None, str] | None:
     if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
         return None
     settings = getattr(client, "_settings", None)
-    http = getattr(client, "_http", None)
-    if settings is None or http is None or getattr(client, "mode", None) != "live":
+    conn = getattr(client, "_conn", None)  # asked without making the client's HTTP side (httpx is lazy)
+    if settings is None or conn is None or getattr(client, "mode", None) != "live":
         return None
-    if type(getattr(http, "_transport", None)).__name__ != "StdlibTransport":
+    if not conn.own_transport():
         return None  # a test's or the user's own transport: a separate process could not reach it
     return settings.api_key, settings.base_url
 
@@ -96,6 +96,7 @@ def watch(activity: Any) -> None:
                started=started, state=dict(activity.content_state),
                stall_after=getattr(activity, "stall_after", None), target=target)
         _watched.add(activity.key)
+        w.beat_for(getattr(activity, "stall_after", None))  # so its stall is seen in time (protocol.py)
         if getattr(activity, "monitor", False):
             _monitor_by.add(activity.key)
             _set_monitor(w, target)

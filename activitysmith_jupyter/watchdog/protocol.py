@@ -9,7 +9,7 @@ child (``main.py``). The pipe is one-way; its end of file means the parent is go
     state    {key, state}                        the newest content state the parent handed on
     ending   {key, state, push}                  the parent queued its own end (and push, or null)
     closed   {key}                               ... and its dispatcher delivered it
-    beat     {}                                  the parent's interpreter runs (every BEAT_SECONDS)
+    beat     {}                                  the parent's interpreter runs (every `beat_interval`)
     monitor  {on, key, title, target}            resource monitor on/off
 
 The API key travels only here (never on a command line, never in a file).
@@ -22,10 +22,25 @@ from typing import Any
 
 from ..hub.wording import death_texts, format_duration, push_request
 
-__all__ = ["BEAT_SECONDS", "OPS", "ProtocolError", "death_end", "decode", "encode"]
+__all__ = ["BEAT_SECONDS", "OPS", "ProtocolError", "beat_interval", "death_end", "decode", "encode", "quiet_limit"]
 
 BEAT_SECONDS = 5.0
+BEAT_FLOOR = 0.5  # the shortest gap between two heartbeats, however short a stall_after
 OPS: tuple[str, ...] = ("hello", "target", "open", "state", "ending", "closed", "beat", "monitor")
+
+
+def beat_interval(stall_after: float | None) -> float:
+    """Seconds between the parent's heartbeats while an activity with `stall_after` is open: a quarter of
+    it (so a silence of `stall_after` is told from the gap between two beats), at most BEAT_SECONDS."""
+    if stall_after is None or stall_after <= 0:
+        return BEAT_SECONDS
+    return min(BEAT_SECONDS, max(BEAT_FLOOR, stall_after / 4))
+
+
+def quiet_limit(stall_after: float) -> float:
+    """The parent's silence the watchdog takes for a stall: `stall_after`, but never within two beats (and a
+    second) of the parent's heartbeat. Within max(1.5 × stall_after, stall_after + 5 s), as a stall must be."""
+    return max(stall_after, 2 * beat_interval(stall_after) + 1.0)
 
 
 class ProtocolError(ValueError):

@@ -31,6 +31,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04-composer.ipynb"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"  # tests/screenshots/, as documented
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"  # written with ACTIVITYSMITH_DOCS_SCREENSHOTS=1
 API_KEY = "some-test-key-" + secrets.token_hex(8)  # what the kernel sees; must never reach a saved notebook
 KERNEL_READY = ".jp-DebuggerBugButton[aria-disabled='false']"
 
@@ -182,10 +183,12 @@ def _is_json(path: Path) -> bool:
     return True
 
 
-def _screenshot(target: Any, name: str) -> Path:
+def _screenshot(target: Any, name: str, docs_name: str | None = None) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / name
     target.screenshot(path=str(path))
+    if docs_name and os.environ.get("ACTIVITYSMITH_DOCS_SCREENSHOTS") == "1":  # the site's pictures stay true
+        shutil.copyfile(path, DOCS_IMG / docs_name)
     return path
 
 
@@ -215,7 +218,7 @@ def test_jupyterlab_composer_previews_checks_sends_and_saves_no_key(page, jupyte
     composer.locator(".asj-push-action-0-body textarea").fill("")
     composer.locator(".asj-push-media input").fill("")
     expect(composer.locator(".asj-ok")).to_contain_text("no problems")
-    _screenshot(composer, "jupyterlab-composer.png")
+    _screenshot(composer, "jupyterlab-composer.png", docs_name="composer.png")
 
     # send: the simulator receives exactly the body shown in the widget
     before = len(sim.requests)
@@ -297,5 +300,5 @@ def test_simulator_page_shows_the_activity_a_notebook_streams(page, browser, jup
     expect(card.locator(".asj-fill")).to_have_attribute("style", re.compile(r"width:85\.0%"), timeout=10_000)
     expect(phone.locator("#asj-events")).to_contain_text("Nightly backup")
     assert API_KEY not in phone.content()
-    _screenshot(phone, "simulator-page.png")
+    _screenshot(phone, "simulator-page.png", docs_name="simulator-page.png")
     phone.close()

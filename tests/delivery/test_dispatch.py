@@ -302,7 +302,7 @@ def test_terminal_send_is_retried_until_the_server_recovers(dispatcher, sim) -> 
 
 def test_errors_are_logged_kept_and_warned_about_once(dispatcher, sim, caplog) -> None:
     sim.inject(400, times=2, method="PUT")
-    caplog.set_level(logging.WARNING, logger="activitysmith_jupyter")
+    caplog.set_level(logging.INFO, logger="activitysmith_jupyter")
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         dispatcher.update_stream(KEY, progress(1))
@@ -310,8 +310,8 @@ def test_errors_are_logged_kept_and_warned_about_once(dispatcher, sim, caplog) -
         dispatcher.update_stream("other", progress(2))
         assert dispatcher.flush(5)
     assert isinstance(dispatcher.last_error, BadRequestError)
-    assert len([w for w in seen if "activitysmith_jupyter" in str(w.message)]) == 1
-    assert len([r for r in caplog.records if "failed" in r.getMessage()]) == 2
+    assert [w for w in seen if "activitysmith_jupyter" in str(w.message)] == []  # a log line, not a warning too
+    assert [r.levelname for r in caplog.records if "failed" in r.getMessage()] == ["WARNING", "INFO"]
     assert dispatcher.stats.failed == 2
 
 
@@ -405,7 +405,7 @@ def test_exit_hook_gives_up_after_its_bound_when_the_server_is_gone(server, sim,
     subprocess.run([sys.executable, "-c", CHILD], env=env, check=True, timeout=60, cwd=tmp_path,
                    capture_output=True)
     took = time.monotonic() - started
-    assert 4.5 < took < 5 + 5
+    assert 3.5 < took < 5 + 5  # the exit budget: 4 s of sending, 1 s kept for the teardown (exit_budget.py)
 
 
 def test_a_refused_stream_is_not_hammered(dispatcher, sim, clock) -> None:

@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import subprocess
@@ -45,8 +46,10 @@ def wait_until(predicate: Any, timeout: float = 5.0) -> None:
         time.sleep(0.0005)
 
 
-def ours(seen: list[warnings.WarningMessage]) -> list[str]:
-    return [str(w.message) for w in seen if "activitysmith_jupyter" in str(w.message)]
+def ours(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the user saw of failed sends: one WARNING line per kind (later ones are INFO)."""
+    return [r.getMessage() for r in caplog.records
+            if r.name == "activitysmith_jupyter" and r.levelno >= logging.WARNING and " failed: " in r.getMessage()]
 
 
 def delivered_pushes(sim: Simulator) -> list[str]:
@@ -133,7 +136,7 @@ def test_a_lone_push_in_flight_when_the_network_dies_lands_when_it_returns(sim: 
 
 
 def test_a_401_stops_sending_warns_once_and_is_exposed(dispatcher: Dispatcher, sim: Simulator,
-                                                       clock: FakeClock) -> None:
+                                                       clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
     sim.inject(401, times=None)
     start = clock.monotonic()
     with warnings.catch_warnings(record=True) as seen:
@@ -148,7 +151,7 @@ def test_a_401_stops_sending_warns_once_and_is_exposed(dispatcher: Dispatcher, s
     assert len(sim.requests) == 1  # not hammered
     assert dispatcher.next_update_time("another-bar") == math.inf  # a bar builds no more states
     assert isinstance(dispatcher.last_error, AuthenticationError)
-    assert len(ours(seen)) == 1 and "401" in ours(seen)[0] and "API key" in ours(seen)[0]
+    assert len(ours(caplog)) == 1 and "401" in ours(caplog)[0] and "API key" in ours(caplog)[0]
     assert dispatcher.stats.pending == 0
     assert clock.monotonic() - start < 60
 
@@ -188,7 +191,8 @@ def test_a_start_answered_with_a_malformed_body_does_not_hold_its_end_back(dispa
 
 
 def test_six_streams_four_start_two_wait_and_all_six_final_states_land(dispatcher: Dispatcher, sim: Simulator,
-                                                                       clock: FakeClock) -> None:
+                                                                       clock: FakeClock,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
     keys = [f"job-{i}" for i in range(6)]
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
@@ -196,14 +200,14 @@ def test_six_streams_four_start_two_wait_and_all_six_final_states_land(dispatche
             dispatcher.update_stream(key, progress(0, title=key))
         wait_until(lambda: set(dispatcher.waiting) == {"job-4", "job-5"})
         assert sorted(a.view()["stream_key"] for a in sim.activities.values()) == keys[:4]
-        warned = ours(seen)
+        warned = ours(caplog)
         assert len(warned) == 1 and "4" in warned[0] and "wait" in warned[0], warned
         for key in keys[:4]:  # the first four end: their slots free up
             dispatcher.end_stream(key, progress(100, title=key))
         for key in keys[4:]:
             dispatcher.end_stream(key, progress(100, title=key))
         assert dispatcher.flush(10)
-        assert len(ours(seen)) == 1  # once
+        assert len(ours(caplog)) == 1  # once
     assert {k: cs["percentage"] for k, cs in ended(sim).items()} == dict.fromkeys(keys, 100)
     assert dispatcher.waiting == ()
     # a waiting start goes as soon as a slot frees, not after a long fixed backoff

@@ -6,6 +6,7 @@ and when a server later appears on that port, every end and push lands -- Ctrl-C
 """
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import textwrap
@@ -73,8 +74,10 @@ def our_time(monkeypatch) -> list[float]:
                                          (activity_mod.Activity, "end")])
 
 
-def ours(seen: list[warnings.WarningMessage]) -> list[str]:
-    return [str(w.message) for w in seen if "activitysmith_jupyter" in str(w.message)]
+def ours(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the user saw of failed sends: one WARNING line per kind (later ones are INFO)."""
+    return [r.getMessage() for r in caplog.records
+            if r.name == "activitysmith_jupyter" and r.levelno >= logging.WARNING and " failed: " in r.getMessage()]
 
 
 def wait_for(predicate, timeout: float = 10.0) -> bool:
@@ -129,7 +132,7 @@ def pushes(sim: Simulator) -> list[str]:
 
 
 def test_dead_port_bar_and_cell_finish_at_once_warn_once_and_deliver_when_a_server_appears(
-        offline_client, shell, port, our_time, null) -> None:
+        offline_client, shell, port, our_time, null, caplog) -> None:
     dispatcher = dispatcher_for(offline_client)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
@@ -150,7 +153,8 @@ def test_dead_port_bar_and_cell_finish_at_once_warn_once_and_deliver_when_a_serv
         sim = Simulator()  # the server comes back, on the same port
         with sim.serve(port=port):
             assert dispatcher.flush(timeout=40), dispatcher.stats
-        assert len(ours(seen)) == 1, ours(seen)
+        assert len(ours(caplog)) == 1, ours(caplog)
+        assert [str(w.message) for w in seen if "activitysmith" in str(w.message)] == []  # one log line, no warning
     bar_end, = ends(sim, "Offline-bar")
     assert bar_end["percentage"] == 100
     cell_end, = ends(sim, "offline-cell")
@@ -160,7 +164,7 @@ def test_dead_port_bar_and_cell_finish_at_once_warn_once_and_deliver_when_a_serv
 
 
 def test_ctrl_c_while_the_server_is_down_still_ends_interrupted_once_it_is_up(
-        offline_client, shell, port, our_time, null) -> None:
+        offline_client, shell, port, our_time, null, caplog) -> None:
     dispatcher = dispatcher_for(offline_client)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
@@ -176,7 +180,8 @@ def test_ctrl_c_while_the_server_is_down_still_ends_interrupted_once_it_is_up(
         sim = Simulator()
         with sim.serve(port=port):
             assert dispatcher.flush(timeout=40), dispatcher.stats
-        assert len(ours(seen)) == 1, ours(seen)
+        assert len(ours(caplog)) == 1, ours(caplog)
+        assert [str(w.message) for w in seen if "activitysmith" in str(w.message)] == []  # one log line, no warning
     bar_end, = ends(sim, "Offline-bar")
     assert bar_end["subtitle"].startswith("Interrupted at 20,000/50,000"), bar_end
     assert bar_end["percentage"] < 100

@@ -120,7 +120,7 @@ def test_a_bar_with_a_rate_shows_it_and_a_wall_clock_eta_like_the_tqdm_hook(disp
     act.on_bar(snap)
     subtitle = act.content_state["subtitle"]
     assert subtitle == "train: " + bar_subtitle(snap, cell_clock.time())
-    assert "25/100 · 2.00it/s · ETA " in subtitle
+    assert "25/100 · 2.00 it/s · ETA " in subtitle
     act.end("completed")
 
 
@@ -137,7 +137,7 @@ def test_step_fills_segments_and_grows_the_total(dispatcher, cell_clock) -> None
 
 
 def test_step_on_progress_with_steps_moves_the_bar(dispatcher, cell_clock) -> None:
-    act = make(dispatcher, cell_clock, steps=4).start(background=False)
+    act = make(dispatcher, cell_clock, type="progress", steps=4).start(background=False)  # steps alone: segments
     act.step()
     assert act.content_state["percentage"] == 25.0 and act.content_state["subtitle"] == "Step 1 of 4"
     act.end("completed")

@@ -75,7 +75,7 @@ def test_a_source_feeds_snapshots_and_its_last_count_is_named_at_the_end(dispatc
     act.attach(source)
     source.run()
     assert act.content_state["percentage"] == 100.0
-    assert act.content_state["subtitle"].startswith("epoch: 10/10 · 2.00it/s")
+    assert act.content_state["subtitle"].startswith("epoch: 10/10 · 2.00 it/s")
     act.end("completed")
     assert source.detached == 1 and source.activity is None
     assert dispatcher.flush(5)

@@ -118,7 +118,7 @@ def test_stall_wording_for_steps_and_long_stalls() -> None:
 
 
 def test_the_tqdm_drop_in_passes_stall_after_to_its_activity(dispatcher, sim, clock) -> None:
-    """Its pushes follow `notify` (default "never"): with "failure" a stall pushes."""
+    """Its pushes follow `notify` (default "failure": a stall pushes)."""
     import io
 
     from activitysmith_jupyter.tqdm import tqdm

@@ -45,7 +45,7 @@ def three_digits(text: str) -> None:
 
 
 def test_fit_follows_epochs_and_metrics_and_ends_completed(model, dispatcher, sim, clock) -> None:
-    cb = ActivitySmithCallback("Tiny fit", dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("Tiny fit", notify="always", dispatcher=dispatcher, clock=clock)
     fit(model, cb)
     assert dispatcher.flush(10)
     a = the_activity(sim, "Tiny-fit")
@@ -66,7 +66,7 @@ def test_fit_follows_epochs_and_metrics_and_ends_completed(model, dispatcher, si
 
 def test_early_stopping_ends_stopped(model, dispatcher, sim, clock) -> None:
     stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=100.0)  # stops after epoch 2
-    fit(model, ActivitySmithCallback("Stops early", dispatcher=dispatcher, clock=clock), stop, epochs=30)
+    fit(model, ActivitySmithCallback("Stops early", notify="always", dispatcher=dispatcher, clock=clock), stop, epochs=30)
     assert dispatcher.flush(10)
     cs = the_activity(sim, "Stops-early")["content_state"]
     assert cs["color"] == "orange" and cs["percentage"] < 100
@@ -80,7 +80,7 @@ def test_stop_training_set_by_own_code_ends_stopped(model, dispatcher, sim, cloc
         if batch == 1:
             model.stop_training = True
 
-    fit(model, ActivitySmithCallback("Halted", dispatcher=dispatcher, clock=clock),
+    fit(model, ActivitySmithCallback("Halted", notify="always", dispatcher=dispatcher, clock=clock),
         keras.callbacks.LambdaCallback(on_train_batch_end=halt), epochs=5)
     assert dispatcher.flush(10)
     assert pushes(sim)[0]["title"].startswith("⏹️ Halted stopped after")
@@ -175,7 +175,7 @@ def test_per_batch_hook_builds_nothing_while_no_snapshot_is_due(model, dispatche
 
 def test_a_fit_that_raised_outside_any_block_is_ended_failed_when_the_callback_fits_again(model, dispatcher, sim,
                                                                                           clock) -> None:
-    cb = ActivitySmithCallback("Again", dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("Again", notify="always", dispatcher=dispatcher, clock=clock)
 
     def boom(epoch: int, logs: Any) -> None:
         raise RuntimeError("first attempt")

@@ -37,7 +37,7 @@ def test_callback_runs_after_evaluation_and_before_early_stopping() -> None:
 
 
 def test_train_follows_iterations_and_metrics_and_ends_completed(dispatcher, sim, clock) -> None:
-    cb = ActivitySmithCallback("GBM", dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("GBM", notify="always", dispatcher=dispatcher, clock=clock)
     booster = train(cb)
     assert dispatcher.flush(10)
     a = the_activity(sim, "GBM")
@@ -50,7 +50,7 @@ def test_train_follows_iterations_and_metrics_and_ends_completed(dispatcher, sim
 
 
 def test_early_stopping_ends_stopped_through_the_with_block(dispatcher, sim, clock) -> None:
-    with ActivitySmithCallback("GBM early", dispatcher=dispatcher, clock=clock) as cb:
+    with ActivitySmithCallback("GBM early", notify="always", dispatcher=dispatcher, clock=clock) as cb:
         booster = train(cb, lgb.early_stopping(2, verbose=False), rounds=500, learning_rate=1.0)
     assert booster.best_iteration < 500
     assert dispatcher.flush(10)
@@ -67,7 +67,7 @@ def test_early_stopping_in_an_ipython_cell_ends_stopped_when_the_cell_ends(dispa
         result = ip.run_cell(
             "from activitysmith_jupyter.integrations.lightgbm import ActivitySmithCallback\n"
             "booster = lgb.train(PARAMS, train_set, num_boost_round=500, valid_sets=[valid_set], callbacks=[\n"
-            "    ActivitySmithCallback('Cell GBM', dispatcher=dispatcher, clock=clock),\n"
+            "    ActivitySmithCallback('Cell GBM', notify='always', dispatcher=dispatcher, clock=clock),\n"
             "    lgb.early_stopping(2, verbose=False)])\n")
         assert result.success
     assert dispatcher.flush(10)
@@ -98,7 +98,7 @@ def test_inside_an_open_activity_training_feeds_it_and_leaves_the_end_to_its_own
 
 
 def test_cv_follows_the_aggregated_metric(dispatcher, sim, clock) -> None:
-    cb = ActivitySmithCallback("GBM cv", dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("GBM cv", notify="always", dispatcher=dispatcher, clock=clock)
     lgb.cv(PARAMS, lgb.Dataset(X, Y), num_boost_round=6, nfold=3, stratified=False, callbacks=[cb])
     assert dispatcher.flush(10)
     last = cb._run.last_snapshot
@@ -113,7 +113,7 @@ def test_a_script_that_stops_early_ends_stopped_at_exit(server, sim, tmp_path) -
         x = np.random.rand(200, 3); y = x.sum(axis=1)
         t = lgb.Dataset(x[:150], y[:150]); v = lgb.Dataset(x[150:], y[150:], reference=t)
         lgb.train({"verbose": -1, "learning_rate": 1.0}, t, num_boost_round=1000, valid_sets=[v],
-                  callbacks=[ActivitySmithCallback("Script GBM"), lgb.early_stopping(2, verbose=False)])
+                  callbacks=[ActivitySmithCallback("Script GBM", notify="always"), lgb.early_stopping(2, verbose=False)])
     """, server, tmp_path)
     assert child.returncode == 0, child.stderr
     assert the_activity(sim, "Script-GBM")["state"] == "ended"

@@ -30,6 +30,7 @@ def pushes(sim: Any) -> list[dict[str, Any]]:
 
 
 def callback(dispatcher: Any, clock: Any, **options: Any) -> ActivitySmithCallback:
+    options.setdefault("notify", "always")  # these tests read the closing push of every outcome
     return ActivitySmithCallback("Lightning fit", key="pl-run", dispatcher=dispatcher, clock=clock, **options)
 
 

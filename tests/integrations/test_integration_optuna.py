@@ -23,7 +23,7 @@ def quadratic(trial: Any) -> float:
 
 def test_trials_done_of_n_trials_and_best_value_end_completed(dispatcher, sim, clock) -> None:
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
-    cb = ActivitySmithCallback("Tuning", dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("Tuning", notify="always", dispatcher=dispatcher, clock=clock)
     study.optimize(quadratic, n_trials=12, callbacks=[cb])  # n_trials read from the optimize() call
     assert dispatcher.flush(10)
     a = the_activity(sim, "Tuning")
@@ -43,7 +43,7 @@ def test_pruned_and_failed_trials_are_counted(dispatcher, sim, clock) -> None:
             raise ValueError("bad config")
         return quadratic(trial)
 
-    cb = ActivitySmithCallback("Pruning", n_trials=10, dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("Pruning", notify="always", n_trials=10, dispatcher=dispatcher, clock=clock)
     optuna.create_study().optimize(objective, n_trials=10, catch=(ValueError,), callbacks=[cb])
     assert dispatcher.flush(10)
     last = cb._run.last_snapshot
@@ -60,7 +60,7 @@ def test_study_stop_ends_stopped(dispatcher, sim, clock) -> None:
             trial.study.stop()
         return quadratic(trial)
 
-    cb = ActivitySmithCallback("Stopping", dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("Stopping", notify="always", dispatcher=dispatcher, clock=clock)
     optuna.create_study().optimize(objective, n_trials=50, callbacks=[cb])
     assert dispatcher.flush(10)
     assert cb._run.last_snapshot is not None and cb._run.last_snapshot.description == "trial 5/50"
@@ -73,7 +73,7 @@ def test_max_trials_callback_before_ours_ends_stopped(dispatcher, sim, clock) ->
     study.optimize(quadratic, n_trials=3)  # three trials from an earlier session
     limit = optuna.study.MaxTrialsCallback(6, states=None)
     study.optimize(quadratic, n_trials=20,
-                   callbacks=[limit, ActivitySmithCallback("Budget", dispatcher=dispatcher, clock=clock)])
+                   callbacks=[limit, ActivitySmithCallback("Budget", notify="always", dispatcher=dispatcher, clock=clock)])
     assert dispatcher.flush(10)
     assert pushes(sim)[0]["title"].startswith("⏹️ Budget stopped after")
 
@@ -101,7 +101,7 @@ def test_the_with_block_shows_the_study_before_the_first_trial_ends(dispatcher, 
             seen.append([r.method for r in sim.requests])
         return quadratic(trial)
 
-    with ActivitySmithCallback("Early show", n_trials=3, dispatcher=dispatcher, clock=clock) as cb:
+    with ActivitySmithCallback("Early show", notify="always", n_trials=3, dispatcher=dispatcher, clock=clock) as cb:
         optuna.create_study().optimize(objective, n_trials=3, callbacks=[cb])
     assert seen == [["PUT"]]
     assert dispatcher.flush(10)
@@ -110,7 +110,7 @@ def test_the_with_block_shows_the_study_before_the_first_trial_ends(dispatcher, 
 
 @pytest.mark.parametrize("given", [16, None], ids=["n_trials-given", "n_trials-read-from-the-call"])
 def test_parallel_trials_are_all_counted(given, dispatcher, sim, clock) -> None:
-    cb = ActivitySmithCallback("Parallel", n_trials=given, dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("Parallel", notify="always", n_trials=given, dispatcher=dispatcher, clock=clock)
     optuna.create_study().optimize(quadratic, n_trials=16, n_jobs=4, callbacks=[cb])
     assert dispatcher.flush(10)
     assert cb._run.last_snapshot is not None and (cb._run.last_snapshot.n, cb._run.last_snapshot.total) == (16, 16)
@@ -118,7 +118,7 @@ def test_parallel_trials_are_all_counted(given, dispatcher, sim, clock) -> None:
 
 
 def test_a_study_bounded_by_its_timeout_completes_when_optimize_returns(dispatcher, sim, clock) -> None:
-    with ActivitySmithCallback("Timed", dispatcher=dispatcher, clock=clock) as cb:
+    with ActivitySmithCallback("Timed", notify="always", dispatcher=dispatcher, clock=clock) as cb:
         optuna.create_study().optimize(quadratic, timeout=0.2, callbacks=[cb])  # Optuna's own clock
         assert dispatcher.flush(10) and pushes(sim) == []  # no callback runs when the timeout ends it
     assert dispatcher.flush(10)
@@ -131,7 +131,7 @@ def test_a_study_bounded_by_its_timeout_completes_when_optimize_returns(dispatch
 def test_a_copy_is_a_fresh_callback_with_the_same_options(dispatcher, sim, clock) -> None:
     import copy
 
-    cb = ActivitySmithCallback("Copied", n_trials=3, dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("Copied", notify="always", n_trials=3, dispatcher=dispatcher, clock=clock)
     optuna.create_study().optimize(quadratic, n_trials=3, callbacks=[cb])
     twin = copy.deepcopy(cb)
     assert twin is not cb and twin._run is not cb._run and twin._run.last_snapshot is None
@@ -188,7 +188,7 @@ def test_ctrl_c_in_a_script_ends_interrupted_at_exit(server, sim, tmp_path) -> N
                 print("ready", flush=True)
             time.sleep(0.05)  # the trial's work
             return trial.suggest_float("x", 0, 1)
-        optuna.create_study().optimize(objective, n_trials=100_000, callbacks=[ActivitySmithCallback("Long study")])
+        optuna.create_study().optimize(objective, n_trials=100_000, callbacks=[ActivitySmithCallback("Long study", notify="always")])
     """)
     env = {**os.environ, "ACTIVITYSMITH_API_KEY": "ask_test_integrations", "ACTIVITYSMITH_BASE_URL": server.url}
     child = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=tmp_path, text=True,

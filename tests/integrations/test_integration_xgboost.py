@@ -26,7 +26,7 @@ def train(*callbacks: Any, rounds: int = 20, **kwargs: Any) -> Any:
 
 
 def test_train_follows_rounds_and_eval_metrics_and_ends_completed(dispatcher, sim, clock) -> None:
-    cb = ActivitySmithCallback("Boost", dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("Boost", notify="always", dispatcher=dispatcher, clock=clock)
     train(cb)
     assert dispatcher.flush(10)
     a = the_activity(sim, "Boost")
@@ -41,7 +41,7 @@ def test_train_follows_rounds_and_eval_metrics_and_ends_completed(dispatcher, si
 
 
 def test_total_given_as_argument_wins(dispatcher, sim, clock) -> None:
-    cb = ActivitySmithCallback("Boost total", total=40, dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("Boost total", notify="always", total=40, dispatcher=dispatcher, clock=clock)
     train(cb, rounds=10)
     assert dispatcher.flush(10)
     assert cb._run.last_snapshot is not None and cb._run.last_snapshot.total == 40
@@ -49,7 +49,7 @@ def test_total_given_as_argument_wins(dispatcher, sim, clock) -> None:
 
 
 def test_early_stopping_ends_stopped(dispatcher, sim, clock) -> None:
-    cb = ActivitySmithCallback("Boost early", dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("Boost early", notify="always", dispatcher=dispatcher, clock=clock)
     booster = train(cb, rounds=500, early_stopping_rounds=2, params={"eta": 1.0})
     assert booster.num_boosted_rounds() < 500
     assert dispatcher.flush(10)
@@ -63,7 +63,7 @@ def test_a_callback_returning_true_ends_stopped(dispatcher, sim, clock) -> None:
         def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
             return epoch == 4
 
-    train(ActivitySmithCallback("Boost halt", dispatcher=dispatcher, clock=clock), StopAtFive())
+    train(ActivitySmithCallback("Boost halt", notify="always", dispatcher=dispatcher, clock=clock), StopAtFive())
     assert dispatcher.flush(10)
     assert pushes(sim)[0]["title"].startswith("⏹️ Boost halt stopped after")
 
@@ -93,7 +93,7 @@ def test_inside_an_open_activity_training_feeds_it_and_leaves_the_end_to_its_own
 
 
 def test_reused_callback_follows_each_run_as_its_own_activity(dispatcher, sim, clock) -> None:
-    cb = ActivitySmithCallback("Boost twice", dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("Boost twice", notify="always", dispatcher=dispatcher, clock=clock)
     train(cb, rounds=5)
     assert dispatcher.flush(10)
     train(cb, rounds=8)
@@ -103,7 +103,7 @@ def test_reused_callback_follows_each_run_as_its_own_activity(dispatcher, sim, c
 
 
 def test_cv_follows_rounds_and_the_mean_of_each_metric(dispatcher, sim, clock) -> None:
-    cb = ActivitySmithCallback("Boost cv", dispatcher=dispatcher, clock=clock)
+    cb = ActivitySmithCallback("Boost cv", notify="always", dispatcher=dispatcher, clock=clock)
     history = xgb.cv({"max_depth": 2}, TRAIN, num_boost_round=6, nfold=3, callbacks=[cb], as_pandas=False)
     assert dispatcher.flush(10)
     last = cb._run.last_snapshot

@@ -183,10 +183,12 @@ def test_a_tqdm_bar_opened_before_the_threshold_drives_the_run(ip, sim) -> None:
 def test_a_bar_left_open_before_the_run_is_not_its_progress(ip, sim) -> None:
     pytest.importorskip("tqdm")
     run(ip, "from tqdm import tqdm\nleft = tqdm(total=10, desc='old', disable=False); left.update(3)")
-    run(ip, "%activitysmith auto on --after 30")
-    run(ip, f"{LONG.format(s=31)}\nact = auto.activity\nact._observer.poll()")
-    assert ip.user_ns["act"].content_state["subtitle"] == "cell 3 · 31s"
-    run(ip, "left.close()")
+    try:
+        run(ip, "%activitysmith auto on --after 30")
+        run(ip, f"{LONG.format(s=31)}\nact = auto.activity\nact._observer.poll()")
+        assert ip.user_ns["act"].content_state["subtitle"] == "cell 3 · 31s"
+    finally:  # closed even when the check fails: an open bar would be every later observer's outermost
+        run(ip, "left.close()")
 
 
 # ------------------------------------------------------------------------------ the magic inside auto mode

@@ -12,7 +12,8 @@ import pytest
 from simulator_helpers import AUTH, api
 
 from activitysmith_jupyter.clock import Clock, FakeClock
-from activitysmith_jupyter.simulator import Fault, SimulatorServer, SimulatorTransport
+from activitysmith_jupyter.simulator import Fault, SimulatorServer
+from activitysmith_jupyter.simulator.transport import SimulatorTransport
 from activitysmith_jupyter.simulator.backend import Headers
 from activitysmith_jupyter.simulator.page import page_response
 from activitysmith_jupyter.simulator.records import SimResponse, json_response

@@ -176,7 +176,7 @@ def test_running_subtitle_says_count_rate_and_wall_clock_eta(timezone, tz, eta) 
     snap = BarSnapshot(n=250, total=1000, desc="x", unit="it", rate=12.5, elapsed=20.0)
     now = time.mktime((2026, 11, 26, 14, 0, 0, 0, 0, -1))
     state = as_tqdm.running_state(snap, title="Train", color="blue", now=now)
-    assert state["subtitle"] == f"250/1,000 · 12.50it/s · {eta}"
+    assert state["subtitle"] == f"250/1,000 · 12.5 it/s · {eta}"
     assert state["percentage"] == 25.0 and state["type"] == "progress"
 
 

@@ -20,6 +20,7 @@ import tqdm as _tqdm_pkg
 from tqdm.std import tqdm as _std_tqdm
 
 from ...hub.outcome import Outcome
+from .try_blocks import is_protected
 
 __all__ = ["SCRIPT_EXIT", "UNKNOWN_ERROR", "after_script_exit", "close_outcome", "describe",
            "dropped_iterator_error", "exception_in_flight"]
@@ -116,15 +117,11 @@ def dropped_iterator_error() -> BaseException | None:
 def _unhandled(frame: FrameType | None) -> bool:
     """Whether no frame from `frame` down to the bottom of the stack has a handler (``try``, ``with``)
     around the instruction it is at: an exception there ends the program."""
-    parse: Any = getattr(dis, "_parse_exception_table", None)  # CPython 3.11+
-    if parse is None:
-        return False
     while frame is not None:
         try:
-            entries = parse(frame.f_code)
-        except Exception:  # noqa: BLE001 - an unknown table format: assume it is handled
-            return False
-        if any(e.start <= frame.f_lasti < e.end for e in entries):
+            if is_protected(frame.f_code, frame.f_lasti):
+                return False
+        except Exception:  # noqa: BLE001 - an unknown code format: assume it is handled
             return False
         frame = frame.f_back
     return True

@@ -13,7 +13,7 @@ from typing import Any
 import psutil
 
 KEY = "sk-watchdog-test-key-5f2a9c17e3"  # long enough that a leak would be recognisable
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
