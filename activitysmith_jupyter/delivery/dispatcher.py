@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import payloads
-from .exit_budget import begin_exit
+from .exit_budget import begin_exit, keep_interrupted_exit
 from ..api.simulator_notice import announce
 from .report import describe, subject
 from .resend import Notice, Verdict, notice, plan_failure
@@ -380,6 +380,7 @@ def _register(dispatcher: Dispatcher) -> None:
     with _registry_lock:
         _all.add(dispatcher)
         if not _hook_installed:
+            atexit.register(keep_interrupted_exit)  # first, so it runs last (atexit is LIFO)
             atexit.register(_flush_at_exit)
             _hook_installed = True
 

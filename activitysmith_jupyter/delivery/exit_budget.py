@@ -9,10 +9,12 @@ line. What is still undelivered then is the watchdog's: it was told every queued
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import threading
 import time
 
-__all__ = ["EXIT_MARGIN", "EXIT_SECONDS", "begin_exit", "time_left"]
+__all__ = ["EXIT_MARGIN", "EXIT_SECONDS", "begin_exit", "keep_interrupted_exit", "time_left"]
 
 EXIT_SECONDS = 5.0  # the promise: exit comes at most this long after the process's last line
 EXIT_MARGIN = 1.0  # kept back for what runs after the last flush: pipes closed, threads joined, teardown
@@ -33,6 +35,24 @@ def begin_exit() -> float:
 def time_left() -> float:
     """Seconds of the exit budget left (starting it if it has not begun)."""
     return max(0.0, begin_exit() - time.monotonic())
+
+
+def keep_interrupted_exit() -> None:
+    """atexit, registered before the exit hooks that send (so it runs after them): a script that ended on
+    an uncaught Ctrl-C still dies of SIGINT, as a shell expects (status 130). CPython does this itself
+    only while nothing ran Python module code after the interrupt; the exit hooks' sends may import
+    httpx (lazily, at the first request), and that import makes the interpreter exit with status 1."""
+    if not isinstance(getattr(sys, "last_exc", None) or getattr(sys, "last_value", None), KeyboardInterrupt):
+        return
+    if threading.current_thread() is not threading.main_thread():  # pragma: no cover - atexit runs there
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed stream must not keep the status from the shell
+            pass
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def _forget_in_child() -> None:

@@ -216,9 +216,12 @@ def test_integrations_are_listed_in_one_table_and_none_loads_with_the_package() 
     from activitysmith_jupyter.integrations import INTEGRATIONS, load
 
     assert INTEGRATIONS["tqdm"] == "activitysmith_jupyter.integrations.tqdm"
+    named = {"pyspark": "spark"}  # our module is named for the engine, not for its Python package
     for library, module in INTEGRATIONS.items():
-        assert module == f"activitysmith_jupyter.integrations.{library}" and importlib.util.find_spec(module)
-    with pytest.raises(KeyError, match="no integration for 'torch'; known: dask, distributed, keras, lightgbm, lightning, optuna, papermill, rich, tqdm, transformers, xgboost"):
+        assert module == f"activitysmith_jupyter.integrations.{named.get(library, library)}"
+        assert importlib.util.find_spec(module)
+    with pytest.raises(KeyError, match="no integration for 'torch'; known: dask, distributed, keras, lightgbm, "
+                                       "lightning, optuna, papermill, pyspark, ray, rich, tqdm, transformers, xgboost"):
         load("torch")
     probe = ("import sys, activitysmith_jupyter, activitysmith_jupyter.hub.activity, activitysmith_jupyter.integrations; "
              "print(sorted(m for m in sys.modules if m.startswith(('tqdm', 'IPython', 'activitysmith_jupyter.integrations.'))))")
