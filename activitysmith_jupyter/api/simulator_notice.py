@@ -33,8 +33,11 @@ _printer: Callable[[str], None] | None = None  # None: stdout in a kernel, else 
 
 
 def in_kernel() -> bool:
-    """A Jupyter kernel's process (ipykernel loaded; looked up, never imported)."""
-    return "ipykernel" in sys.modules
+    """A running Jupyter kernel's process (its app initialized; looked up, never imported). A process that
+    merely imported ipykernel (tqdm.autonotebook, a test run) prints on stderr like any script."""
+    app = sys.modules.get("ipykernel.kernelapp")
+    kernel_app = getattr(app, "IPKernelApp", None) if app is not None else None
+    return kernel_app is not None and bool(kernel_app.initialized())
 
 
 def notice_text() -> str:

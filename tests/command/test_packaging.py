@@ -139,7 +139,8 @@ nb = nbformat.v4.new_notebook(cells=[
     nbformat.v4.new_code_cell("%load_ext activitysmith_jupyter"),
     nbformat.v4.new_code_cell("%%activitysmith_progress -t Packaged\\nimport activitysmith_jupyter\\n"
                               "print(activitysmith_jupyter.__file__)"),
-    nbformat.v4.new_code_cell("from activitysmith_jupyter import default_client\\n"
+    nbformat.v4.new_code_cell("from activitysmith_jupyter import default_client, dispatcher_for\\n"
+                              "dispatcher_for(default_client()).flush(10)  # the end is sent in the background\\n"
                               "print([a['content_state']['subtitle'][:7] for a in "
                               "default_client().simulator.lock_screen()])"),
 ])
