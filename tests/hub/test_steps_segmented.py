@@ -27,6 +27,7 @@ def test_activity_with_steps_fills_one_segment_per_step(client, dispatcher, sim)
     from activitysmith_jupyter import activity
 
     with activity("Nightly ETL", steps=3, client=client, dispatcher=dispatcher) as a:
+        assert dispatcher.flush(5)  # the start is sent before a newer state could replace it
         for name in ("extract", "transform", "load"):
             a.step(name)
             assert dispatcher.flush(5)
