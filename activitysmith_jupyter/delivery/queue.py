@@ -72,14 +72,17 @@ class JobQueue:
         """Queue the end of a stream; True when it superseded a waiting update (coalesced).
 
         A waiting update is superseded by an end that carries a state -- unless it would start the
-        activity (none started, or it waits behind the end of the last one): then it goes first, so
-        there is something to end. The end also lifts the hold of a refused stream: its final state
-        is worth one more try now."""
+        activity (none started or starting, or it waits behind the end of the last one): then it goes
+        first, so there is something to end. (A start in flight that fails is put back before the end:
+        `requeue`.) The end also lifts the hold of a refused stream: its final state is worth one more
+        try now."""
         waiting = self._waiting.pop(key, None)
         pacing = self._pacing.get(key)
+        flying = self.in_flight
+        started = (pacing is not None and pacing.started is not None) or (
+            flying is not None and flying.key == key and flying.kind == "update")
         coalesced = False
-        if (waiting is not None and body and "content_state" in body and pacing and pacing.started is not None
-                and not self.ending(key)):
+        if waiting is not None and body and "content_state" in body and started and not self.ending(key):
             self.jobs.remove(waiting)
             coalesced = True
         if pacing is not None:

@@ -158,20 +158,43 @@ def test_an_end_right_after_the_first_update_still_starts_the_activity(dispatche
     assert shown(sim)[0]["state"] == "ended"
 
 
-class _HeldDeletes(httpx.BaseTransport):
-    """The simulator's transport, with every DELETE held until `release` is set."""
+class _Held(httpx.BaseTransport):
+    """The simulator's transport, with every `method` request held until `release` is set."""
 
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner, self.release = inner, threading.Event()
+    def __init__(self, inner: httpx.BaseTransport, method: str) -> None:
+        self.inner, self.method, self.release = inner, method, threading.Event()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "DELETE":
+        if request.method == self.method:
             self.release.wait(5)
         return self.inner.handle_request(request)
 
 
+@pytest.mark.parametrize("start_fails", [False, True])
+def test_an_end_replaces_an_update_that_waits_behind_the_start_in_flight(sim, clock, start_fails) -> None:
+    transport = _Held(sim.transport(), "PUT")
+    if start_fails:
+        sim.inject(status=503, times=1)  # the start is answered 503 and sent again, before the end
+    with ActivitySmith(transport=transport, clock=clock) as c:
+        d = Dispatcher(c, clock=clock)
+        try:
+            d.update_stream(KEY, progress(0))
+            wait_until(lambda: d.stats.pending == 1 and not d._queue)  # the start is in flight, held
+            d.update_stream(KEY, progress(100))  # a bar closed: its last count waits behind the start
+            d.end_stream(KEY, progress(100, title="Done"))  # ... and the cell ended at once
+            transport.release.set()
+            assert d.flush(5)
+        finally:
+            transport.release.set()
+            d.close(timeout=5)
+    methods = [r.method for r in stream_requests(sim)]
+    assert methods == (["PUT", "PUT", "DELETE"] if start_fails else ["PUT", "DELETE"]), methods
+    assert d.stats.coalesced == 1
+    assert [(a["state"], a["content_state"]["title"]) for a in shown(sim)] == [("ended", "Done")]
+
+
 def test_a_start_submitted_while_the_last_end_is_pending_is_neither_paced_nor_dropped(sim, clock) -> None:
-    transport = _HeldDeletes(sim.transport())
+    transport = _Held(sim.transport(), "DELETE")
     with ActivitySmith(transport=transport, clock=clock) as c:
         d = Dispatcher(c, clock=clock)
         try:
