@@ -298,8 +298,9 @@ class Dispatcher:
             self._failed(job, exc, sent_at)
             return
         answered = self.clock.monotonic()
+        operation = _field(response, "operation")  # outside the lock: see `_field`
         with self._lock:
-            self._delivered(job, operation=_field(response, "operation"), sent_at=sent_at, answered_at=answered)
+            self._delivered(job, operation=operation, sent_at=sent_at, answered_at=answered)
         warning = _field(response, "warning")
         if warning:
             logger.info("activitysmith_jupyter: %s %r: %s", job.kind, job.label, warning)
@@ -355,6 +356,9 @@ class Dispatcher:
                        describe(job.kind, job.label, job.body, exc, note.what, first=first))
 
 def _field(response: Any, name: str) -> Any:
+    """A field of a response. Never called under the dispatcher's lock: the ABC check may collect garbage,
+    and a finalizer that takes tqdm's lock (a bar's, or tqdm.contrib's file wrapper's) would then wait
+    for a thread that holds tqdm's lock and waits for ours."""
     if isinstance(response, Mapping):
         return response.get(name)
     return getattr(response, name, None)
