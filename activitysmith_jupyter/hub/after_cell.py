@@ -10,13 +10,15 @@ __all__ = ["after_this_cell"]
 
 
 def after_this_cell(callback: Callable[[BaseException | None], Any]) -> bool:
-    """Under IPython, call ``callback(error_in_exec)`` once when the running cell ends; False elsewhere."""
+    """Under IPython, call ``callback(error_in_exec)`` once when the running cell ends; False when no cell
+    is running (no IPython, another thread, or a shell that exists but is not running a cell)."""
     ipython = sys.modules.get("IPython")
     if ipython is None or threading.current_thread() is not threading.main_thread():  # cells run in main
         return False
     shell = ipython.get_ipython()
     events = getattr(shell, "events", None)
-    if events is None:
+    # IPython keeps the running cell's result on its displayhook from the cell's start to its end
+    if events is None or getattr(getattr(shell, "displayhook", None), "exec_result", None) is None:
         return False
 
     def once(result: Any = None) -> None:  # some kernels (Colab's, once) trigger it without the result

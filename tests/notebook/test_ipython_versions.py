@@ -94,9 +94,18 @@ def test_auto_mode_runs_on_events_without_their_arguments(ip, sim) -> None:
                          ids=["no-result", "result-None", "result"])
 def test_after_this_cell_runs_once_whatever_the_event_passes(ip, args) -> None:
     got: list[BaseException | None] = []
-    assert after_this_cell(got.append)
-    ip.events.trigger("post_run_cell", *args)
+    ip.user_ns.update(after_this_cell=after_this_cell, got=got, ip=ip, args=args)
+    # in a running cell: the event is triggered (as some kernels pass it) before the cell's own end
+    result = ip.run_cell("registered = after_this_cell(got.append)\nip.events.trigger('post_run_cell', *args)")
+    assert result.success and ip.user_ns["registered"]
     ip.events.trigger("post_run_cell", *args)  # once only
     assert len(got) == 1
     error = got[0]
     assert (error is None) if not args or args[0] is None else isinstance(error, ValueError)
+
+
+def test_after_this_cell_is_false_when_a_shell_exists_but_runs_no_cell(ip) -> None:
+    got: list[BaseException | None] = []
+    assert not after_this_cell(got.append)  # code beside a shell (a test, a script that made one)
+    ip.run_cell("pass")
+    assert got == []
