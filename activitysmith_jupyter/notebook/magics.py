@@ -66,6 +66,24 @@ ENV_COLOR = "ACTIVITYSMITH_COLOR"
 # pure helpers (tested without a shell)
 
 
+def _checked_options(fields: dict[str, Any]) -> RunOptions:
+    """`RunOptions` of the magic's resolved `fields`; a mistake is a UsageError naming the option."""
+    problems = validate("end_stream", {}, key=fields["key"])  # the key's rule and its wording live in payloads
+    if problems:
+        raise UsageError(f"--key {fields['key']!r} is not a valid stream key: "
+                         + "; ".join(str(p) for p in problems))
+    try:
+        return RunOptions(**{**fields, "colors": dict(fields["colors"])})
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any, *, size: int = 64) -> None:
+    if len(cache) >= size:
+        cache.clear()
+    cache[key] = value
+
+
 def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     """`value` (any case) if it is one of `allowed`, else a UsageError naming `what` (hub.options' check)."""
     v = value.strip().lower()
@@ -205,6 +223,10 @@ class ActivitySmithMagics(Magics, AutoModeConfig, LinkConfig):
         super().__init__(shell=shell, **kwargs)
         self._open: list[tuple[int, Any, CellActivity]] = []  # (depth, ExecutionResult, activity)
         self._depth = 0
+        # a cell run again parses and checks the same options again: each distinct line / set of run
+        # options is checked once (both results are immutable); bounded, cleared when full
+        self._parsed: dict[str, Any] = {}
+        self._checked: dict[tuple[Any, ...], RunOptions] = {}
 
     @property
     def _shell(self) -> Any:
@@ -300,13 +322,18 @@ class ActivitySmithMagics(Magics, AutoModeConfig, LinkConfig):
             self._run_nested(options, bars, cell)
 
     def _parse(self, line: str) -> Any:
+        args = self._parsed.get(line)
+        if args is not None:
+            return args
         try:  # posix splitting: quotes group words and are removed (-t "My run")
             argv = arg_split(line, posix=True)
         except ValueError as exc:
             raise UsageError(f"cannot read the options {line!r}: {exc}") from None
         parser = getattr(ActivitySmithMagics.activitysmith_progress, "parser")
         check_option_names(parser, argv)
-        return parser.parse_args(argv)
+        args = parser.parse_args(argv)
+        _remember(self._parsed, line, args)
+        return args
 
     def _resolve(self, line: str) -> tuple[RunOptions, BarSettings]:
         """The options of a ``%%activitysmith_progress`` line, over %config and the environment."""
@@ -343,22 +370,23 @@ class ActivitySmithMagics(Magics, AutoModeConfig, LinkConfig):
             raise UsageError("--title must not be empty")
         if key is None:
             key = "nb-" + stream_key_from(title.lower(), default="cell", max_length=48)
-        problems = validate("end_stream", {}, key=key)  # the key's rule and its wording live in payloads
-        if problems:
-            raise UsageError(f"--key {key!r} is not a valid stream key: " + "; ".join(str(p) for p in problems))
         kind = _choice(type, TYPES, "--type") if type is not None else None
-        colors = {"completed": self.success_color, "failed": self.failure_color, "interrupted": self.interrupt_color,
-                  "stopped": self.interrupt_color, "terminated": self.failure_color, "killed": self.failure_color}
-        try:
-            return RunOptions(
-                title=title, key=key, subtitle=subtitle, type=kind, steps=steps,  # type: ignore[arg-type]
-                notify=_choice(self._setting(notify, "notify", ENV_NOTIFY, "always"), NOTIFY, "notify"),  # type: ignore[arg-type]
-                color=_choice(self._setting(color, "color", ENV_COLOR, "blue"), COLORS, "color"),
-                channels=self._channels(channels), colors=colors, elapsed_updates=self.elapsed_updates,
-                stall_after=stall_after_option(stall_after, self.stall_after),
-                dispatcher=self._dispatcher(self._client(client)))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        colors = (("completed", self.success_color), ("failed", self.failure_color),
+                  ("interrupted", self.interrupt_color), ("stopped", self.interrupt_color),
+                  ("terminated", self.failure_color), ("killed", self.failure_color))
+        fields: dict[str, Any] = dict(
+            title=title, key=key, subtitle=subtitle, type=kind, steps=steps,
+            notify=_choice(self._setting(notify, "notify", ENV_NOTIFY, "always"), NOTIFY, "notify"),
+            color=_choice(self._setting(color, "color", ENV_COLOR, "blue"), COLORS, "color"),
+            channels=self._channels(channels), colors=colors, elapsed_updates=self.elapsed_updates,
+            stall_after=stall_after_option(stall_after, self.stall_after),
+            dispatcher=self._dispatcher(self._client(client)))
+        identity = tuple(fields.values())  # hashable: strings, numbers, tuples, the dispatcher object
+        options = self._checked.get(identity)
+        if options is None:
+            options = _checked_options(fields)
+            _remember(self._checked, identity, options)
+        return options
 
     def bar_settings(self, *, mirror: bool = True) -> BarSettings:
         """How a cell follows its tqdm bars (``%config`` mirror_bars, bar_interval)."""

@@ -417,6 +417,22 @@ def test_notify_precedence_option_config_env_default(ip, sim, monkeypatch, optio
     assert len(pushes(sim)) == expected_pushes
 
 
+def test_the_same_line_run_again_follows_a_changed_config_and_environment(ip, sim, monkeypatch) -> None:
+    """The magic checks each distinct line and set of options once; a change below the line still counts."""
+    cell = "%%activitysmith_progress -k again\npass"
+    assert run(ip, cell).success
+    ip.run_line_magic("config", "ActivitySmithMagics.notify = 'never'")
+    assert run(ip, cell).success
+    monkeypatch.setenv("ACTIVITYSMITH_COLOR", "purple")
+    ip.run_line_magic("config", "ActivitySmithMagics.notify = None")
+    assert run(ip, cell).success
+    settle(ip)
+    assert len(pushes(sim)) == 2  # the first and the third run
+    assert [p["content_state"].get("color") for p in puts(sim, "again") if p.get("content_state")][-1] == "purple"
+    assert not run(ip, "%%activitysmith_progress -k again --color mauve\npass").success  # refused every time
+    assert not run(ip, "%%activitysmith_progress -k again --color mauve\npass").success
+
+
 def test_channels_from_the_environment_target_activity_and_push(ip, sim, monkeypatch) -> None:
     monkeypatch.setenv("ACTIVITYSMITH_CHANNELS", "ops, ml")
     assert run(ip, "%%activitysmith_progress -k chan\npass").success
