@@ -47,12 +47,19 @@ def scheduler_plugins(dask_client: Any) -> list[str]:
     return dask_client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.plugins))
 
 
-def until(condition: Any, timeout: float = 30) -> None:
-    """Wait for the cluster (real processes: there is no clock to inject) to reach `condition`."""
+def until(condition: Any, timeout: float = 60, state: Any = None) -> None:
+    """Wait for the cluster (real processes: there is no clock to inject) to reach `condition`; on a
+    timeout the message shows `state()` (what the simulator saw, say)."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out; state: {state() if state else '-'}"
         time.sleep(0.01)
+
+
+def seen(sim: Any) -> str:
+    """What reached the simulator, for a timeout's message: each request, then each push's title."""
+    requests = [f"{r.method} {r.key} {r.status}" for r in sim.requests]
+    return f"requests {requests}, pushes {[n['request'].get('title') for n in sim.notifications]}"
 
 
 # ------------------------------------------------------------------------------------------ the work
@@ -255,11 +262,13 @@ def test_in_a_kernel_the_cell_returns_and_the_activity_ends_after_it(monkeypatch
     with kernel.setup_kernel():
         kernel.execute_cell(nb.cells[0], 0)
         kernel.execute_cell(nb.cells[1], 1)
-        until(lambda: [r for r in stream_puts(sim, "Kernel-Dask") if r.status == 200])
-        assert "Kernel-Dask" not in ended_keys()  # the cell returned, the work is held open
+        until(lambda: [r for r in stream_puts(sim, "Kernel-Dask") if r.status == 200], state=lambda: seen(sim))
+        assert "Kernel-Dask" not in ended_keys(), seen(sim)  # the cell returned, the work is held open
         kernel.execute_cell(nb.cells[2], 2)
         kernel.execute_cell(nb.cells[3], 3)
-        until(lambda: {"Kernel-Dask", "Kernel-fail"} <= ended_keys() and len(sim.notifications) == 2)
+        until(lambda: {"Kernel-Dask", "Kernel-fail"} <= ended_keys() and len(sim.notifications) >= 2,
+              state=lambda: seen(sim))
+        assert len(sim.notifications) == 2, seen(sim)
         kernel.execute_cell(nb.cells[4], 4)
     assert nb.cells[4].outputs[0]["text"] == "True True\n"
     by_title = {p["title"].split(" ")[1] + " " + p["title"].split(" ")[2]: p for p in pushes(sim)}

@@ -33,7 +33,7 @@ def outcomes(folder: Path) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parents[2]), env.get("PYTHONPATH")]))
     subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
                     "--rootdir", str(folder), f"--junitxml={report}", *FILES], cwd=folder, env=env,
-                   capture_output=True, text=True, timeout=300)
+                   stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)  # a test reads stdin
     result = {}
     for case in ET.parse(report).iter("testcase"):
         kinds = {child.tag for child in case}
