@@ -10,6 +10,7 @@ The core suite is every test but the browser's, the framework trainings' and the
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -70,7 +71,8 @@ def _core(session: nox.Session, constraints: list[str] | None = None) -> None:
     session.install(*args)
     _versions(session)
     env = _tqdm_tests(session)
-    session.run("python", "-m", "pytest", "-m", CORE, *session.posargs, env=env)
+    workers = os.environ.get("ACTIVITYSMITH_CI_CORE_WORKERS", "2")  # .ci/run runs the three core legs at once
+    session.run("python", "-m", "pytest", "-m", CORE, "-n", workers, "--dist", "loadfile", *session.posargs, env=env)
 
 
 @nox.session(python="3.11")

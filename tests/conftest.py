@@ -3,6 +3,7 @@ it, and a real loopback server. A folder's own conftest.py adds only what that l
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 from pathlib import Path
@@ -10,6 +11,22 @@ from pathlib import Path
 import pytest
 
 from activitysmith_jupyter.clock import FakeClock
+
+
+def _own_folders_per_worker() -> None:
+    """Under pytest-xdist each worker gets temp, IPython and Jupyter runtime folders of its own (set before any
+    test makes a kernel, a shell or a temp file, and inherited by the processes it starts), as CI's legs do."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    own = Path(tempfile.gettempdir()) / f"activitysmith-xdist-{os.getppid()}-{worker}"
+    for name, sub in (("TMPDIR", "tmp"), ("IPYTHONDIR", "ipython"), ("JUPYTER_RUNTIME_DIR", "runtime")):
+        (own / sub).mkdir(parents=True, exist_ok=True)
+        os.environ[name] = str(own / sub)
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+
+
+_own_folders_per_worker()
 
 
 @pytest.fixture(autouse=True)
@@ -106,3 +123,18 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     from leg_markers import ruled_out
 
     return True if ruled_out(collection_path, config.rootpath, config.getoption("markexpr") or "") else None
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: unknown (and unused) without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``-n N --dist loadfile`` (scripts/test, the CI legs): whole files per worker, see `leg_markers.worker_scope`."""
+    if config.getoption("dist") != "loadfile":
+        return None  # another --dist: xdist's own scheduler
+    from leg_markers import worker_scope
+    from xdist.scheduler import LoadFileScheduling
+
+    class ByFile(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_scope(nodeid)
+
+    return ByFile(config, log)

@@ -69,3 +69,14 @@ def mark_legs(items: Iterable[pytest.Item], root: Path) -> None:
             marks = cache[item.path] = legs_marks(_relative(item.path, root))
         for mark in sorted(marks):
             item.add_marker(getattr(pytest.mark, mark))
+
+
+ALONE = frozenset({"spark", "pyspark", "ray"})  # a JVM, a Ray cluster: each wants the whole machine
+
+
+def worker_scope(nodeid: str) -> str:
+    """The work unit of a test under ``pytest -n N --dist loadfile`` (conftest.py's scheduler): its file, so a
+    file's tests run in order in one worker; the Spark and Ray files share one unit, so they never run at once."""
+    path = nodeid.split("::", 1)[0]
+    words = set(PurePath(path).stem.lower().replace("-", "_").split("_"))
+    return "engines (one at a time)" if words & ALONE else path
