@@ -355,7 +355,7 @@ def test_a_really_slow_server_does_not_slow_the_loop(null, submit_latency) -> No
     with sim.serve() as srv, ActivitySmith("ask_test_slow", base_url=srv.url) as client:
         d = Dispatcher(client)
         started = time.perf_counter()
-        run_bar_through_fault(d, None, null)
+        run_bar_through_fault(d, None, null, n=5_000)  # drawn at every step: inside 3 s on a busy machine too
         looped = time.perf_counter() - started
         assert d.flush(10)
         d.close(1)
