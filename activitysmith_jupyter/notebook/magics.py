@@ -381,8 +381,11 @@ class ActivitySmithMagics(Magics, AutoModeConfig, LinkConfig):
             channels=self._channels(channels), colors=colors, elapsed_updates=self.elapsed_updates,
             stall_after=stall_after_option(stall_after, self.stall_after),
             dispatcher=self._dispatcher(self._client(client)))
-        identity = tuple(fields.values())  # hashable: strings, numbers, tuples, the dispatcher object
-        options = self._checked.get(identity)
+        identity = tuple(fields.values())  # strings, numbers, tuples, the dispatcher object
+        try:
+            options = self._checked.get(identity)
+        except TypeError:  # an unhashable value from %config: checked every time
+            return _checked_options(fields)
         if options is None:
             options = _checked_options(fields)
             _remember(self._checked, identity, options)
