@@ -57,11 +57,15 @@ class JobQueue:
     # ------------------------------------------------------------------------------ adding
 
     def add_update(self, key: str, body: dict[str, Any], policy: UpdatePolicy | None) -> bool:
-        """Queue a stream PUT; True when it replaced a waiting one (coalesced)."""
+        """Queue a stream PUT; True when it replaced a waiting one (coalesced).
+
+        The newest state replaces a waiting update, but not a waiting start: the start goes out with the
+        state it was made with (what the phone first shows does not depend on how soon the sender ran)
+        and the newer state waits behind it."""
         if policy is not None:
             self._policies[key] = policy
         job = self._waiting.get(key)
-        if job is not None:
+        if job is not None and not self._starts(job):
             job.body = body
             return True
         self._waiting[key] = job = Job("update", key, body)
@@ -72,23 +76,33 @@ class JobQueue:
         """Queue the end of a stream; True when it superseded a waiting update (coalesced).
 
         A waiting update is superseded by an end that carries a state -- unless it would start the
-        activity (none started or starting, or it waits behind the end of the last one): then it goes
-        first, so there is something to end. (A start in flight that fails is put back before the end:
-        `requeue`.) The end also lifts the hold of a refused stream: its final state is worth one more
-        try now."""
+        activity (none started, starting or queued to start, or it waits behind the end of the last
+        one): then it goes first, so there is something to end. (A start that fails is put back before
+        the end: `requeue`.) The end also lifts the hold of a refused stream: its final state is worth
+        one more try now."""
         waiting = self._waiting.pop(key, None)
-        pacing = self._pacing.get(key)
-        flying = self.in_flight
-        started = (pacing is not None and pacing.started is not None) or (
-            flying is not None and flying.key == key and flying.kind == "update")
         coalesced = False
-        if waiting is not None and body and "content_state" in body and started and not self.ending(key):
+        if waiting is not None and body and "content_state" in body and not self._starts(waiting):
             self.jobs.remove(waiting)
             coalesced = True
+        pacing = self._pacing.get(key)
         if pacing is not None:
             pacing.hold_until = -math.inf
         self.jobs.append(Job("end", key, body))
         return coalesced
+
+    def _starts(self, job: Job) -> bool:
+        """Whether the queued update `job` would start its activity: the last one is ending, or none has
+        started, is being started (in flight) or waits to start ahead of it."""
+        key = job.key
+        if self.ending(key):
+            return True
+        pacing = self._pacing.get(key)
+        flying = self.in_flight
+        if (pacing is not None and pacing.started is not None) or (
+                flying is not None and flying.key == key and flying.kind == "update"):
+            return False
+        return not any(other.key == key and other.kind == "update" for other in self.jobs[:self.jobs.index(job)])
 
     def add_push(self, body: dict[str, Any]) -> None:
         self.jobs.append(Job("push", PUSH_KEY, body))

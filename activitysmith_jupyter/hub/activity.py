@@ -178,6 +178,10 @@ class Activity:
         return f"<{type(self).__name__} {self.key!r} {self.title!r} {status}>"
 
     # -- lifecycle -----------------------------------------------------------------------------
+    def _first_subtitle(self) -> str | None:
+        """The subtitle of the first state (None: "Running…"); a subclass may know more at its start."""
+        return self.subtitle
+
     def start(self, first: Snapshot | None = None, *, background: bool = True) -> Activity:
         """Queue the first state (from `first`, when given); idempotent. A bad state (an unknown color,
         channel ...) raises ``PayloadError`` here, before anything is sent. With `background`, the
@@ -187,7 +191,7 @@ class Activity:
                 return self
             self.started_at = self.clock.monotonic()
             state = _content.first_state(self.title, activity_type=self.type, steps=self.steps,
-                                         subtitle=self.subtitle, color=self.color, metrics=self._metrics)
+                                         subtitle=self._first_subtitle(), color=self.color, metrics=self._metrics)
             if first is not None:
                 self._last, self._fed_key = first, _content.snapshot_key(first, self.title)
                 self._stall.moved((first.n, first.step, first.description), self.started_at)

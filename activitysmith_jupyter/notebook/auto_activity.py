@@ -38,6 +38,13 @@ class AutoActivity(CellActivity):
         where = f"cell {self.cell}" if self.cell is not None else "cell"
         return f"{where} · {format_duration(self.elapsed)}"
 
+    def _first_subtitle(self) -> str | None:
+        """The run starts past its threshold: its first state already names the cell and the time."""
+        if self.subtitle:
+            return self.subtitle
+        self._shown = (self.cell, elapsed_bucket(self.elapsed))
+        return self.cell_text()
+
     def enter_cell(self, cell: int | None) -> None:
         """A new cell of the run started: show its number (unless a bar already drives the activity)."""
         self.cell = cell

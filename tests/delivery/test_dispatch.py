@@ -193,6 +193,27 @@ def test_an_end_replaces_an_update_that_waits_behind_the_start_in_flight(sim, cl
     assert [(a["state"], a["content_state"]["title"]) for a in shown(sim)] == [("ended", "Done")]
 
 
+@pytest.mark.parametrize("ended", [False, True])
+def test_a_waiting_start_keeps_its_first_state_and_newer_ones_wait_behind_it(sim, clock, ended) -> None:
+    transport = _Held(sim.transport(), "POST")
+    with ActivitySmith(transport=transport, clock=clock) as c:
+        d = Dispatcher(c, clock=clock)
+        try:
+            d.push({"title": "before"})
+            wait_until(lambda: d.stats.pending == 1 and not d._queue)  # the push is in flight: the sender is busy
+            for pct in (0, 10, 50):
+                d.update_stream(KEY, progress(pct))  # the start waits; 10 and 50 wait behind it
+            if ended:
+                d.end_stream(KEY, progress(100))
+            transport.release.set()
+            assert d.flush(5)
+        finally:
+            transport.release.set()
+            d.close(timeout=5)
+    bodies = [(r.method, (r.json or {}).get("content_state", {}).get("percentage")) for r in stream_requests(sim)]
+    assert bodies == ([("PUT", 0), ("DELETE", 100)] if ended else [("PUT", 0), ("PUT", 50)]), bodies
+
+
 def test_a_start_submitted_while_the_last_end_is_pending_is_neither_paced_nor_dropped(sim, clock) -> None:
     transport = _Held(sim.transport(), "DELETE")
     with ActivitySmith(transport=transport, clock=clock) as c:

@@ -31,7 +31,7 @@ for i in tqdm(range(100)):
 
 def _kernel(env: dict[str, str]) -> Iterator[tuple[Any, Any]]:
     km = jupyter_client.KernelManager(kernel_name="python3")
-    km.shutdown_wait_time = 2.0
+    km.shutdown_wait_time = 10.0  # a graceful restart waits out the kernel's exit (bounded at 5 s) even on a busy machine
     km.start_kernel(env=env)
     kc = km.client()
     kc.start_channels()
