@@ -107,7 +107,7 @@ def test_the_cells_activity_stays_open_until_its_futures_finish(ip, dispatcher, 
     assert "nb-cluster-job" not in ends(sim) and not pushes(sim)  # no false "finished" while tasks run
     run(ip, "x = 1")  # another cell meanwhile: it neither ends nor feeds the held activity
     distributed.Event(event, client=dask_client).set()
-    until(lambda: dispatcher.flush(0.1) and "nb-cluster-job" in ends(sim))
+    until(lambda: dispatcher.flush(0.1) and "nb-cluster-job" in ends(sim) and pushes(sim))  # the push follows the end
     assert keys(sim) == {"nb-cluster-job"}  # one activity: no "Dask: f" beside it
     end = ends(sim)["nb-cluster-job"]
     assert end["color"] == "green" and end["subtitle"].startswith("Done in ")
@@ -124,7 +124,7 @@ def test_a_failing_task_fails_the_cells_activity_after_the_cell_returned(ip, dis
     assert result.success
     assert dispatcher.flush(5) and "nb-ratios" not in ends(sim)
     distributed.Event(event, client=dask_client).set()  # hold returns 0: div(0) raises, after the cell
-    until(lambda: dispatcher.flush(0.1) and "nb-ratios" in ends(sim))
+    until(lambda: dispatcher.flush(0.1) and "nb-ratios" in ends(sim) and pushes(sim))  # the push follows the end
     end = ends(sim)["nb-ratios"]
     assert end["color"] == "red" and end["subtitle"].startswith("Failed after ")
     [push] = pushes(sim)
