@@ -120,8 +120,11 @@ class Simulator:
         with self._lock:
             return self._phone.lock_screen()
 
-    def timeline(self) -> str:
-        return format_timeline(self.events)
+    def timeline(self, *, skip: Iterable[str] = ()) -> str:
+        """What the phone showed, one line per event; `skip=("updated",)` leaves out the updates."""
+        if isinstance(skip, str):
+            skip = (skip,)
+        return format_timeline(self.events, skip)
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-safe state for the page (GET /_sim/state). Never contains the API key."""

@@ -68,14 +68,22 @@ def _offset(seconds: float) -> str:
     return f"+{int(minutes):02d}:{rest:04.1f}"
 
 
-def format_timeline(events: Iterable[Event]) -> str:
-    """One line per event: relative time from the first event, symbol, kind, label, summary."""
+def format_timeline(events: Iterable[Event], skip: Iterable[str] = ()) -> str:
+    """One line per event: relative time from the first event, symbol, kind, label, summary.
+
+    `skip` names event kinds to leave out ("updated" for a long run's paced updates); offsets still count
+    from the first event of all.
+    """
+    skipped = set(skip)
+    unknown = skipped - _SYMBOLS.keys()
+    if unknown:
+        raise ValueError(f"timeline skip: unknown event kind {sorted(unknown)[0]!r} (one of {', '.join(_SYMBOLS)})")
     events = list(events)
     if not events:
         return ""
     t0 = events[0].time
     lines = []
-    for ev in events:
+    for ev in (e for e in events if e.kind not in skipped):
         symbol = _SYMBOLS.get(ev.kind, "•")
         label = ev.data.get("label")
         middle = f"{ev.kind:<9} {label:<16} " if label else f"{ev.kind}  "

@@ -46,10 +46,11 @@ def test_a_stalled_bar_is_pushed_in_time_with_its_live_count(tmp_path, stall_aft
             wait_for(lambda: sim.notifications, timeout=bound(stall_after) + 15, what="the stall push")
             pushed_after = time.monotonic() - float(at)
             wait_for(lambda: _stall_subtitles(sim), timeout=30, what="the stall subtitle (paced: 3rd update)")
+            pushed = [n["request"]["title"] for n in sim.notifications]  # before the kill: it pushes a death
         finally:
             child.kill()
             child.wait(10)
-        [title] = [n["request"]["title"] for n in sim.notifications]
+        [title] = pushed
         assert title.startswith("⚠️ Stuck job has made no progress for ") and title.endswith("stuck at 30 %"), title
         assert _stall_subtitles(sim)[0].endswith("stuck at 30 %")
         print(f"stall_after={stall_after}: pushed {pushed_after:.1f}s after the last update "

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
+
 from simulator_helpers import AUTH, api, progress
 
 from activitysmith_jupyter.simulator import Simulator, shared_simulator
@@ -26,6 +28,19 @@ def test_timeline_reads_like_what_the_phone_showed(sim, clock):
         "+01:12.5  ↻ updated   search-reindex   Search Reindex · catalog-v2  [progress 80%]",
         "+01:15.5  ■ ended     search-reindex   Search Reindex · catalog-v2  [progress 80%]  (dismiss in 120s)",
     ]
+
+    assert sim.timeline(skip="updated").splitlines() == [  # offsets still count from the first event
+        "+00:00.0  ▶ started   search-reindex   Search Reindex · catalog-v2  [progress 42%]",
+        "+00:12.5  🔔 push  New subscription 💸 — Customer upgraded to Pro plan",
+        "+01:15.5  ■ ended     search-reindex   Search Reindex · catalog-v2  [progress 80%]  (dismiss in 120s)",
+    ]
+    assert sim.timeline(skip=("updated", "started", "ended")).splitlines() == [
+        "+00:12.5  🔔 push  New subscription 💸 — Customer upgraded to Pro plan"]
+
+
+def test_timeline_skip_names_an_unknown_kind(sim):
+    with pytest.raises(ValueError, match="unknown event kind 'update'"):
+        sim.timeline(skip="update")
 
 
 def test_timeline_describes_each_live_activity_type(sim):
