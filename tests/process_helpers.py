@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -10,6 +11,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "ask_live_never_on_a_command_line"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (a server of the test's binds it next)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def child_env(server: Any, **extra: str) -> dict[str, str]:

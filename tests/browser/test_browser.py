@@ -13,7 +13,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,12 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from process_helpers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04-composer.ipynb"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"  # tests/screenshots/, as documented
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"  # written with ACTIVITYSMITH_DOCS_SCREENSHOTS=1
@@ -36,40 +33,7 @@ API_KEY = "some-test-key-" + secrets.token_hex(8)  # what the kernel sees; must 
 KERNEL_READY = ".jp-DebuggerBugButton[aria-disabled='false']"
 
 
-def _require_browser() -> None:
-    required = os.environ.get("ACTIVITYSMITH_REQUIRE_BROWSER") == "1"
-    problem = None
-    if not os.path.exists(CHROMIUM):
-        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "python playwright is not installed"
-    if problem:
-        if required:
-            pytest.fail(f"ACTIVITYSMITH_REQUIRE_BROWSER=1 but {problem}")
-        pytest.skip(problem)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # ----------------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def sim_server() -> Iterator[Any]:
-    """A real-clock simulator behind a loopback server: the kernel's ACTIVITYSMITH_BASE_URL."""
-    _require_browser()
-    from activitysmith_jupyter.simulator import Simulator
-
-    sim = Simulator(rate_limit_per_minute=None)
-    with sim.serve() as server:
-        yield server
-
-
 @pytest.fixture(scope="module")
 def jupyter(sim_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """JupyterLab 4 (+ Notebook 7) on 127.0.0.1 with a temp root, config, runtime and settings."""
@@ -81,7 +45,7 @@ def jupyter(sim_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     # the "Jupyter news?" pop-up would cover the page (user settings in a temp dir, not the venv)
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"checkForUpdates": False, "fetchNews": "false"}), encoding="utf-8")
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
         "ACTIVITYSMITH_API_KEY": API_KEY,
@@ -121,18 +85,6 @@ def jupyter(sim_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             proc.kill()
             proc.wait()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(jupyter: dict[str, Any]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import queue
 import re
 import secrets
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -27,38 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from process_helpers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"  # the docs page's screenshots (made here)
 API_KEY = "ask_fake_" + secrets.token_hex(8)  # the kernel's key: never on a page or in a record
 NOTEBOOK = "experiments/train.ipynb"
 CELL = "%%activitysmith_progress\nimport time\ntime.sleep(60)\n"
 PHONE = {"viewport": {"width": 390, "height": 640}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-
-
-def _require_browser() -> None:
-    problem = None
-    if not os.path.exists(CHROMIUM):
-        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "python playwright is not installed"
-    if problem:
-        if os.environ.get("ACTIVITYSMITH_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"ACTIVITYSMITH_REQUIRE_BROWSER=1 but {problem}")
-        pytest.skip(problem)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
@@ -74,15 +50,6 @@ def _wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "
 
 # ----------------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
-def sim_server() -> Iterator[Any]:
-    _require_browser()
-    from activitysmith_jupyter.simulator import Simulator
-
-    with Simulator(rate_limit_per_minute=None).serve() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def jupyter(sim_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """``jupyter server`` on 127.0.0.1 with a token; its public URL (ACTIVITYSMITH_PUBLIC_URL) is itself."""
     base = tmp_path_factory.mktemp("jupyter")
@@ -91,7 +58,7 @@ def jupyter(sim_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     import nbformat
 
     nbformat.write(nbformat.v4.new_notebook(), str(root / NOTEBOOK))
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ACTIVITYSMITH_", "JUPYTERHUB_", "JPY_"))}
     env.update({
@@ -178,18 +145,6 @@ def kernel(jupyter: dict[str, Any]) -> Iterator[Kernel]:
         yield k
     finally:
         k.client.stop_channels()
-
-
-@pytest.fixture(scope="module")
-def browser(jupyter: dict[str, Any]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

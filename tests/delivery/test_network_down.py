@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from process_helpers import free_port
 from shell_helpers import fresh_shell, time_worst_call
 
 import activitysmith_jupyter.hub.activity as activity_mod
@@ -31,15 +32,10 @@ LOOP_BOUND = 3.0  # seconds for a whole bar or cell on a quiet machine (a blocki
 DRAWS = 10_000  # a bar drawn at every step (mininterval=0): a busy machine still draws them well inside the bound
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture

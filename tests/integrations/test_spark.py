@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import textwrap
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from process_helpers import free_port
 
 pyspark = pytest.importorskip("pyspark")
 if shutil.which("java") is None:  # pragma: no cover - scripts/test installs a JRE
@@ -31,17 +31,12 @@ SLOW_GROUPING = ("SELECT id % 7 AS k, count(*) AS n FROM (SELECT id, java_method
 FAILING = "SELECT assert_true(id < 5, 'id too big') FROM range(0, 10, 1, 2)"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     from pyspark.sql import SparkSession
 
-    port = _free_port()
+    port = free_port()
     session = (SparkSession.builder.master("local[2]").appName("activitysmith-tests")
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "4").config("spark.sql.adaptive.enabled", "false")
