@@ -26,7 +26,7 @@ from .current import CurrentStack
 from .links_here import links_here
 from .run_links import RunButtons
 from .options import ActivityType, NotifyPolicy, RunOptions, check_choice
-from ..payloads import check as check_payload, stream_key_from
+from ..payloads import check as check_payload, stream_key_from, stream_key_problem
 from .failure import format_failure
 from .outcome import OUTCOMES, FinalState, MetricValue, Outcome, Snapshot, final_state, outcome_for
 from .ranks import rank_role
@@ -110,7 +110,8 @@ class Activity:
         key = opts.key if opts.key is not None else stream_key_from(opts.title, default="activity", max_length=200)
         self.rank = rank_role(opts.all_ranks, rank=opts.rank)  # who speaks in a distributed job (ranks.py)
         self.key = key + self.rank.key_suffix
-        check_payload("end_stream", {}, key=self.key)  # PayloadError naming the key, before anything is sent
+        if stream_key_problem(self.key):
+            check_payload("end_stream", {}, key=self.key)  # PayloadError naming the key, before anything is sent
         dispatcher = opts.dispatcher
         if dispatcher is None:
             from ..delivery.dispatcher import dispatcher_for

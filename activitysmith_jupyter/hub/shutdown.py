@@ -86,7 +86,9 @@ def opened(activity: E) -> E:
                 del _open[k]
         _order += 1
         _open[_order] = activity
-    install_sigterm_handler()
+        installed = _installed
+    if not installed:
+        install_sigterm_handler()
     return activity
 
 

@@ -21,43 +21,47 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
+from . import INTEGRATIONS
+
 __all__ = ["SourceInstaller"]
 
 log = logging.getLogger("activitysmith_jupyter")
 
 SELF_FOLLOWED = frozenset({"tqdm"})  # every cell/run activity follows tqdm bars itself
+_FOLLOWED = tuple(library for library in INTEGRATIONS if library not in SELF_FOLLOWED)
 
 
 class SourceInstaller:
-    """Installs ``install()`` of every integration whose library is imported; `remove_all` undoes it."""
+    """Installs ``install()`` of every integration whose library is imported; `remove_all` undoes it.
+
+    Called at every magic cell's start and end, so the common case (nothing newly imported, the watcher
+    already made) is a few set and dict lookups.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._removers: dict[str, Callable[[], None]] = {}
         self._without: set[str] = set()  # imported, but our module has no install() (or it failed)
-        self._watcher: _ImportWatcher | None = None
+        self._watcher = _ImportWatcher(_FOLLOWED, self._imported)  # in sys.meta_path while watching
+        self._watching = False
 
     @property
     def installed(self) -> tuple[str, ...]:
         return tuple(self._removers)
 
     def ensure(self) -> None:
-        """Install what is newly imported (cheap when nothing changed: a few dict lookups)."""
-        from . import INTEGRATIONS
+        """Install what is newly imported."""
+        modules, removers, without = sys.modules, self._removers, self._without
+        for library in _FOLLOWED:
+            if library not in removers and library not in without and modules.get(library) is not None:
+                self._install(library)  # (None in sys.modules: blocked, "cannot be imported")
 
-        modules = sys.modules
-        for library, module_name in INTEGRATIONS.items():
-            if library in self._removers or library in self._without or library in SELF_FOLLOWED:
-                continue
-            if modules.get(library) is not None:  # None: blocked ("cannot be imported"), not imported
-                self._install(library, module_name)
-
-    def _install(self, library: str, module_name: str) -> None:
+    def _install(self, library: str) -> None:
         with self._lock:
             if library in self._removers or library in self._without:
                 return
             try:
-                install = getattr(importlib.import_module(module_name), "install", None)
+                install = getattr(importlib.import_module(INTEGRATIONS[library]), "install", None)
                 if install is None:
                     self._without.add(library)
                     return
@@ -68,27 +72,25 @@ class SourceInstaller:
 
     def watch(self, on: bool) -> None:
         """While on, a library imported later (by a running cell) is installed when its import ends."""
+        if on == self._watching:
+            return
         with self._lock:
-            if on and self._watcher is None:
-                from . import INTEGRATIONS
-
-                wanted = [lib for lib in INTEGRATIONS if lib not in SELF_FOLLOWED and lib not in sys.modules]
-                self._watcher = _ImportWatcher(wanted, self._imported)
+            if on and not self._watching:
                 sys.meta_path.insert(0, self._watcher)
-            elif not on and self._watcher is not None:
-                watcher, self._watcher = self._watcher, None
+            elif not on and self._watching:
                 try:
-                    sys.meta_path.remove(watcher)
+                    sys.meta_path.remove(self._watcher)
                 except ValueError:
                     pass
+            self._watching = on
 
     def _imported(self, library: str) -> None:
-        from . import INTEGRATIONS
-
         if library in INTEGRATIONS:
-            self._install(library, INTEGRATIONS[library])
+            self._install(library)
 
     def remove_all(self) -> None:
+        if not self._removers:
+            return
         with self._lock:
             removers, self._removers = self._removers, {}
         for library, remove in removers.items():

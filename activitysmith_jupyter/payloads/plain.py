@@ -18,10 +18,18 @@ from typing import Any
 __all__ = ["compact", "drop_nulls", "parse_iso", "to_plain", "FREE_FORM"]
 
 _SCALARS = (str, int, float, bool, type(None), datetime)
+_PLAIN_SCALARS = frozenset(_SCALARS)
 
 
 def to_plain(value: Any) -> Any:
     """A deep, plain copy of ``value`` (see the module docstring); anything else is returned as is."""
+    kind = type(value)  # exact built-in types first: most requests hold nothing else
+    if kind in _PLAIN_SCALARS:
+        return value
+    if kind is dict:
+        return {k: to_plain(v) for k, v in value.items()}
+    if kind is list:
+        return [to_plain(v) for v in value]
     if isinstance(value, Enum):
         return to_plain(value.value)
     if isinstance(value, _SCALARS):

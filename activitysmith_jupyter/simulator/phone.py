@@ -111,6 +111,7 @@ class Phone:
     def reset(self) -> None:
         self.events: list[Event] = []
         self.activities: dict[str, ActivityRecord] = {}
+        self.active_ids: set[str] = set()  # kept beside `activities`, which keeps every ended one too
         self.streams: dict[str, _Stream] = {}
         self.notifications: dict[str, dict[str, Any]] = {}
         self.badge: int | None = None
@@ -152,7 +153,7 @@ class Phone:
         return f"{headline(act.content_state)}  {describe_state(act.content_state)}".rstrip()
 
     def _check_capacity(self) -> None:
-        active = sum(a.state == "active" for a in self.activities.values())
+        active = len(self.active_ids)
         if active >= self.settings.max_active_activities:
             raise Reply(429, {
                 "error": "live_activity_limit", "limit": self.settings.max_active_activities, "active": active,
@@ -171,6 +172,7 @@ class Phone:
             previous_activity_id=previous,
         )
         self.activities[act.activity_id] = act
+        self.active_ids.add(act.activity_id)
         if key is not None:
             self.streams.setdefault(key, _Stream(key)).activity_id = act.activity_id
         summary = self._activity_summary(act) + (f"  (replaces {previous})" if previous else "")
@@ -196,6 +198,7 @@ class Phone:
         dismiss, _ = self._apply(act, body)
         now = self.settings.clock.time()
         act.state, act.ended_at = "ended", now
+        self.active_ids.discard(act.activity_id)
         act.dismiss_at = now + (default_dismiss if dismiss is None else dismiss)
         when = "dismissed" if act.dismiss_at <= now else f"dismiss in {act.dismiss_at - now:g}s"
         self._event("ended", f"{self._activity_summary(act)}  ({when})", label=act.stream_key or act.activity_id,

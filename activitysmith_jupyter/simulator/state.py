@@ -81,7 +81,7 @@ class Simulator:
 
     def __repr__(self) -> str:
         with self._lock:
-            active = sum(a.state == "active" for a in self._phone.activities.values())
+            active = len(self._phone.active_ids)
             return (f"Simulator(requests={len(self._requests)}, active_activities={active}, "
                     f"notifications={len(self._phone.notifications)}, rate_limit={self.rate_limit_per_minute})")
 
