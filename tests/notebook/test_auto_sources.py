@@ -107,3 +107,18 @@ def test_libraries_never_imported_are_not_installed(monkeypatch) -> None:
     installer.ensure()
     assert installer.installed == ()
 
+
+
+def test_watching_twice_adds_one_finder_and_unwatching_removes_it() -> None:
+    import sys
+
+    installer = SourceInstaller()
+    before = list(sys.meta_path)
+    try:
+        installer.watch(True)
+        installer.watch(True)  # every magic cell asks again
+        added = [f for f in sys.meta_path if f not in before]
+        assert len(added) == 1 and sys.meta_path[0] is added[0]
+    finally:
+        installer.watch(False)
+    assert sys.meta_path == before
