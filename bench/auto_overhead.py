@@ -37,7 +37,7 @@ def main() -> None:
     shell.user_ns["bench_dispatcher"] = dispatcher
     shell.run_line_magic("load_ext", "activitysmith_jupyter")
     shell.run_line_magic("config", "ActivitySmithMagics.client = 'bench_dispatcher'")
-    auto = shell.magics_manager.registry["ActivitySmithMagics"]._auto
+    auto = shell.magics_manager.registry["ActivitySmithMagics"].auto_mode
 
     cell = "pass"
     for _ in range(50):  # warm up imports, caches, the timer thread
