@@ -8,6 +8,7 @@ import shlex
 from typing import Any
 
 from ..hub.links import document_path
+from ..hub.wording import MAX_TITLE, truncate
 
 __all__ = ["MAGIC", "derive_title", "first_comment", "launcher_notebook", "notebook_name", "notify_text",
            "transform_progress_cell"]
@@ -101,7 +102,7 @@ def derive_title(raw_cell: str, user_ns: dict[str, Any], env: Any, execution_cou
     """The notebook's name where the kernel knows it, else the cell's first comment, else generic."""
     name = notebook_name(user_ns, env) or first_comment(raw_cell)
     if name:
-        return name[:80]
+        return truncate(name, MAX_TITLE)
     return f"Notebook cell [{execution_count}]" if execution_count else "Notebook cell"
 
 

@@ -741,3 +741,13 @@ def test_kernel_interrupt_ends_interrupted(monkeypatch, server, sim, tmp_path, w
     end = end_state(sim, "kint")
     assert end["subtitle"].startswith("Interrupted after ")
     assert _wait_for(lambda: pushes(sim)) and pushes(sim)[0]["title"].startswith("⏹️ Sleeper interrupted")
+
+
+def test_a_long_notebook_name_titles_the_activity_cut_where_every_made_up_title_is() -> None:
+    from activitysmith_jupyter.hub.wording import MAX_TITLE
+    from activitysmith_jupyter.notebook.cell_text import derive_title
+
+    name = "quarterly-revenue-forecast-" + "with-every-region-" * 5
+    title = derive_title("pass", {}, {"JPY_SESSION_NAME": f"reports/{name}.ipynb"}, 3)
+    assert len(title) == MAX_TITLE and title.endswith("…") and title.startswith("quarterly-revenue-forecast-with")
+    assert derive_title("pass", {}, {"JPY_SESSION_NAME": "reports/short.ipynb"}, 3) == "short"

@@ -88,3 +88,19 @@ def test_a_script_leaving_its_loop_by_exit_ends_by_how_it_exited(server, sim, tm
     assert cs["subtitle"].startswith(subtitle) and cs["color"] == color
     if code:
         assert "KeyError: 'shard-7'" in done.stderr  # the user's traceback is still printed
+
+
+def test_a_long_error_reaches_the_push_as_far_as_the_push_limit_allows(dispatcher, sim, null) -> None:
+    """The drop-in cuts an error where every front end does (wording.MAX_EXC_MESSAGE), not at its own 80."""
+    from activitysmith_jupyter.hub.wording import MAX_EXC_MESSAGE
+
+    detail = "shard " + "x" * 150 + " is missing"
+    with pytest.raises(KeyError):
+        with tqdm(total=4, desc="Long error", dispatcher=dispatcher, file=null, notify="failure") as bar:
+            bar.update(1)
+            raise KeyError(detail)
+    assert dispatcher.flush(5)
+    [push] = sim.notifications
+    message = push["request"]["message"]
+    assert "shard " + "x" * 100 in message, message  # well past 80 characters
+    assert len(message) <= MAX_EXC_MESSAGE + 40, message  # (the push adds its own short words around it)

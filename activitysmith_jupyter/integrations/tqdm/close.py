@@ -20,6 +20,7 @@ import tqdm as _tqdm_pkg
 from tqdm.std import tqdm as _std_tqdm
 
 from ...hub.outcome import Outcome
+from ...hub.wording import MAX_EXC_MESSAGE, truncate
 from .try_blocks import is_protected
 
 __all__ = ["SCRIPT_EXIT", "UNKNOWN_ERROR", "after_script_exit", "close_outcome", "describe",
@@ -91,7 +92,7 @@ def close_outcome(bar: Any, exc: BaseException | None) -> tuple[Outcome, str | N
 def describe(exc: BaseException) -> str:
     """``KeyError: 'shard-7'``: the type and the first line of the message, short."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}"[:80] if text else type(exc).__name__
+    return truncate(f"{type(exc).__name__}: {text}", MAX_EXC_MESSAGE) if text else type(exc).__name__
 
 
 def dropped_iterator_error() -> BaseException | None:
