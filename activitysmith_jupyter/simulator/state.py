@@ -121,7 +121,8 @@ class Simulator:
             return self._phone.lock_screen()
 
     def timeline(self, *, skip: Iterable[str] = ()) -> str:
-        """What the phone showed, one line per event; `skip=("updated",)` leaves out the updates."""
+        """What the phone showed, one line per event; `skip` leaves out event kinds (``skip="updated"``:
+        the updates of a long run; several as a tuple)."""
         if isinstance(skip, str):
             skip = (skip,)
         return format_timeline(self.events, skip)
