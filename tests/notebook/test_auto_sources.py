@@ -108,7 +108,6 @@ def test_libraries_never_imported_are_not_installed(monkeypatch) -> None:
     assert installer.installed == ()
 
 
-
 def test_watching_twice_adds_one_finder_and_unwatching_removes_it() -> None:
     import sys
 

@@ -28,7 +28,6 @@ def test_timeline_reads_like_what_the_phone_showed(sim, clock):
         "+01:12.5  ↻ updated   search-reindex   Search Reindex · catalog-v2  [progress 80%]",
         "+01:15.5  ■ ended     search-reindex   Search Reindex · catalog-v2  [progress 80%]  (dismiss in 120s)",
     ]
-
     assert sim.timeline(skip="updated").splitlines() == [  # offsets still count from the first event
         "+00:00.0  ▶ started   search-reindex   Search Reindex · catalog-v2  [progress 42%]",
         "+00:12.5  🔔 push  New subscription 💸 — Customer upgraded to Pro plan",
