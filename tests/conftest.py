@@ -3,6 +3,7 @@ it, and a real loopback server. A folder's own conftest.py adds only what that l
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -27,6 +28,15 @@ def _own_folders_per_worker() -> None:
 
 
 _own_folders_per_worker()
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-xdist has shut its workers down
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The controller removes its workers' folders (a worker cannot: its own exit still writes there)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    for folder in Path(tempfile.gettempdir()).glob(f"activitysmith-xdist-{os.getpid()}-gw*"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
