@@ -13,9 +13,9 @@ dispatcher's background thread, as in a notebook. Targets: <= 5 ms per cell; <= 
 Each case runs twice: on one CPU (the process pinned to it), where the figure is the magic's own work in
 the cell (its CPU time, printed beside it, agrees), and on every CPU. Back to back on several CPUs the
 sender thread (about a millisecond of Python per cell for the three requests, into the in-process
-simulator) wakes on another CPU and takes the GIL from the running cells; on a small VM those hand-offs
-vary from run to run by up to 3x and cost the same with rich or without, so the target is read on one
-CPU and both are printed.
+simulator) wakes on another CPU and takes the GIL from the running cells; on a small VM what those
+hand-offs cost varies from one interpreter to the next by up to 3x, with rich or without, so the target
+is read on one CPU and both are printed.
 
     python bench/magic_overhead.py [--cells 300] [--rounds 3]
 """
