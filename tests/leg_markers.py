@@ -24,9 +24,14 @@ FRAMEWORKS = frozenset({"keras", "jax", "tensorflow", "torch", "lightning", "tra
 FOLDERS = {"browser": "browser", "frameworks": "framework"}
 
 
+def _words(path: PurePath) -> set[str]:
+    """The words of a test file's name: ``test_integration_keras.py`` -> test, integration, keras."""
+    return set(path.stem.lower().replace("-", "_").split("_"))
+
+
 def legs_marks(path: PurePath) -> set[str]:
     """The leg markers of the test file at `path` (empty: a core test)."""
-    words = set(path.stem.lower().replace("-", "_").split("_"))
+    words = _words(path)
     marks = {mark for folder, mark in FOLDERS.items() if folder in (p.lower() for p in path.parts[:-1])}
     if "browser" in words:
         marks.add("browser")
@@ -78,5 +83,4 @@ def worker_scope(nodeid: str) -> str:
     """The work unit of a test under ``pytest -n N --dist loadfile`` (conftest.py's scheduler): its file, so a
     file's tests run in order in one worker; the Spark and Ray files share one unit, so they never run at once."""
     path = nodeid.split("::", 1)[0]
-    words = set(PurePath(path).stem.lower().replace("-", "_").split("_"))
-    return "engines (one at a time)" if words & ALONE else path
+    return "engines (one at a time)" if _words(PurePath(path)) & ALONE else path

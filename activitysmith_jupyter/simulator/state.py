@@ -120,11 +120,9 @@ class Simulator:
         with self._lock:
             return self._phone.lock_screen()
 
-    def timeline(self, *, skip: Iterable[str] = ()) -> str:
+    def timeline(self, *, skip: str | Iterable[str] = ()) -> str:
         """What the phone showed, one line per event; `skip` leaves out event kinds (``skip="updated"``:
         the updates of a long run; several as a tuple)."""
-        if isinstance(skip, str):
-            skip = (skip,)
         return format_timeline(self.events, skip)
 
     def snapshot(self) -> dict[str, Any]:

@@ -68,13 +68,13 @@ def _offset(seconds: float) -> str:
     return f"+{int(minutes):02d}:{rest:04.1f}"
 
 
-def format_timeline(events: Iterable[Event], skip: Iterable[str] = ()) -> str:
+def format_timeline(events: Iterable[Event], skip: str | Iterable[str] = ()) -> str:
     """One line per event: relative time from the first event, symbol, kind, label, summary.
 
-    `skip` names event kinds to leave out ("updated" for a long run's paced updates); offsets still count
-    from the first event of all.
+    `skip` names event kinds to leave out, one or several ("updated" for a long run's paced updates);
+    offsets still count from the first event of all.
     """
-    skipped = set(skip)
+    skipped = {skip} if isinstance(skip, str) else set(skip)
     unknown = skipped - _SYMBOLS.keys()
     if unknown:
         raise ValueError(f"timeline skip: unknown event kind {sorted(unknown)[0]!r} (one of {', '.join(_SYMBOLS)})")
