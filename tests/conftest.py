@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -28,6 +29,17 @@ def _own_folders_per_worker() -> None:
 
 
 _own_folders_per_worker()
+
+
+def _ctrl_c_as_from_a_terminal() -> None:
+    """A process a non-interactive shell starts in the background (CI's core legs: `.ci/run` runs them with
+    ``&``) inherits SIGINT ignored, and so would every process a test starts: a test's Ctrl-C to a child
+    would do nothing. The tests' children get what a terminal gives instead: Python's KeyboardInterrupt."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+_ctrl_c_as_from_a_terminal()
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-xdist has shut its workers down
