@@ -226,11 +226,12 @@ def test_hung_server_that_never_answers_does_not_block_the_bar_or_the_cell(
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "KNOWN LIMITATION outside IPython: a KeyboardInterrupt in the body of `for x in tqdm(...)` reaches the "
-    "bar only as the generator's GeneratorExit, so a plain script's bar ends 'Failed' (red), not 'Interrupted'. "
-    "Under IPython the cell's result names it (tests/tqdm/test_tqdm.py::test_in_ipython_a_for_loop_bar_ends_with_"
-    "what_stopped_the_cell); `with tqdm(total=...)` and the cell magic get it right everywhere. "
-    "Remove this mark when fixed."))
+    "KNOWN LIMITATION outside IPython: a KeyboardInterrupt in the body of `for x in tqdm(...)` that code up the "
+    "stack catches (here pytest.raises) reaches the bar only as the generator's GeneratorExit, so the bar ends "
+    "'Failed' (red), not 'Interrupted'. Uncaught, the script's end names it (tests/tqdm/test_tqdm.py::test_a_"
+    "scripts_for_loop_bar_ends_with_what_ended_the_script); under IPython the cell's result does (test_in_ipython_"
+    "a_for_loop_bar_ends_with_what_stopped_the_cell); `with tqdm(total=...)` and the cell magic get it right "
+    "everywhere. Remove this mark when fixed."))
 def test_outside_ipython_ctrl_c_in_the_body_of_a_for_loop_over_a_bar_ends_interrupted(null) -> None:
     from activitysmith_jupyter.api.client import ActivitySmith
     from activitysmith_jupyter.delivery.dispatcher import Dispatcher

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -381,6 +382,29 @@ def test_script_exiting_right_after_its_bar_still_delivers_the_end(server, sim, 
     assert time.monotonic() - started < 10  # 5 s exit bound + start-up
     a = activity(sim, "child-bar")
     assert a["state"] == "ended" and a["content_state"]["percentage"] == 100
+
+
+@pytest.mark.parametrize(("body", "status", "subtitle"), [
+    ("os.kill(os.getpid(), signal.SIGINT)", -signal.SIGINT, "Interrupted at 5/10"),
+    ("raise KeyError('shard-7')", 1, "Failed at 5/10: KeyError: 'shard-7'"),
+], ids=["ctrl-c", "exception"])
+def test_a_scripts_for_loop_bar_ends_with_what_ended_the_script(server, sim, tmp_path, body, status,
+                                                                  subtitle) -> None:
+    """The loop body's exception reaches the bar only as GeneratorExit; in a script where nothing handles
+    it, the script's own end (its uncaught exception) names it."""
+    code = textwrap.dedent(f"""
+        import os, signal
+        from activitysmith_jupyter.tqdm import tqdm
+        for i in tqdm(range(10), desc="script loop", file=open(os.devnull, "w")):
+            if i == 5:
+                {body}
+    """)
+    env = {**os.environ, "ACTIVITYSMITH_API_KEY": "ask_test_tqdm", "ACTIVITYSMITH_BASE_URL": server.url}
+    child = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                           cwd=tmp_path)
+    assert child.returncode == status, child.stderr
+    cs = activity(sim, "script-loop")["content_state"]
+    assert cs["subtitle"].startswith(subtitle), cs
 
 
 # ------------------------------------------------------------------------------ observer
