@@ -36,7 +36,7 @@ def test_a_kernel_whose_port_is_taken_fails_with_an_error_the_suite_reruns(pytes
             km.shutdown_kernel(now=True)
     error = f"{type(info.value).__name__}: {info.value}"  # what pytest-rerunfailures matches
     assert any(re.search(pattern, error) for pattern in patterns), (error, patterns)
-    assert pytestconfig.getini("reruns") == "2"
+    assert int(pytestconfig.getini("reruns")) >= 1  # the filter alone reruns nothing
 
 
 def test_a_child_of_a_test_gets_a_terminals_ctrl_c_even_when_the_suite_ignores_it() -> None:
